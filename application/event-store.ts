@@ -1,0 +1,32 @@
+import type { EventEnvelope } from '../domain/events';
+
+export interface StoredStream {
+  readonly events: EventEnvelope[];
+  /** Version of the last event; 0 for a stream that does not exist. */
+  readonly version: number;
+}
+
+export interface AppendResult {
+  readonly version: number;
+  /** Write units the store reports for the append, when it reports them. */
+  readonly consumedWriteUnits?: number;
+}
+
+/**
+ * The source of truth. Appends are atomic and conditional: events carry versions expectedVersion+1..n,
+ * and if any of those versions exists already the whole append fails with VersionConflict.
+ */
+export interface EventStore {
+  readStream(aggregateId: string): Promise<StoredStream>;
+  appendToStream(aggregateId: string, expectedVersion: number, events: readonly EventEnvelope[]): Promise<AppendResult>;
+}
+
+export class VersionConflict extends Error {
+  override readonly name = 'VersionConflict';
+  constructor(
+    readonly aggregateId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`stream ${aggregateId} has moved past version ${expectedVersion}`);
+  }
+}

@@ -1,0 +1,39 @@
+import type { CartEvent } from './events';
+import type { CartLine, CartState } from './state';
+
+export function evolve(state: CartState, event: CartEvent): CartState {
+  switch (event.type) {
+    case 'CartOpened':
+      return { status: 'OPEN', items: [] };
+    case 'ItemAdded':
+      return withItems(state, addLine(linesOf(state), event.data.sku, event.data.quantity));
+    case 'ItemRemoved':
+      return withItems(state, addLine(linesOf(state), event.data.sku, -event.data.quantity));
+    case 'CartClosed':
+      return { status: 'CLOSED', items: linesOf(state) };
+  }
+}
+
+export function fold(events: Iterable<CartEvent>, from: CartState = { status: 'NONE' }): CartState {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}
+
+function linesOf(state: CartState): readonly CartLine[] {
+  return state.status === 'NONE' ? [] : state.items;
+}
+
+function withItems(state: CartState, items: readonly CartLine[]): CartState {
+  return { status: state.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items };
+}
+
+/** Keeps lines in first-added order; a line whose quantity reaches zero disappears. */
+function addLine(lines: readonly CartLine[], sku: string, delta: number): readonly CartLine[] {
+  const index = lines.findIndex((line) => line.sku === sku);
+  if (index === -1) return delta > 0 ? [...lines, { sku, quantity: delta }] : lines;
+  const quantity = lines[index]!.quantity + delta;
+  return quantity > 0
+    ? lines.map((line, i) => (i === index ? { sku, quantity } : line))
+    : lines.filter((_, i) => i !== index);
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { dynamoDbClient, dynamoDbDocumentClient } from '../../adapters/aws-clients';
+import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
+import { ENV, requireEnv } from '../environment';
+import { HttpError, json, type HttpResult } from '../http/responses';
+import { logger, metrics, tracer } from '../observability';
+import { createCartApi } from './api';
+
+const client = tracer.captureAWSv3Client(dynamoDbClient());
+const api = createCartApi({
+  store: new DynamoDbEventStore(dynamoDbDocumentClient(client), requireEnv(ENV.eventStoreTable)),
+  newCartId: randomUUID,
+});
+
+/**
+ * A repeated write with the same Idempotency-Key (and method and path) gets the first response back and
+ * appends nothing; the same key with another body is refused. Requests without the header are not recorded.
+ */
+const idempotentApi = makeIdempotent(async (event: APIGatewayProxyEventV2, _context: Context) => api(event), {
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTable), awsSdkV3Client: client }),
+  config: new IdempotencyConfig({
+    eventKeyJmesPath: 'headers."idempotency-key" && [headers."idempotency-key", requestContext.http.method, rawPath]',
+    payloadValidationJmesPath: 'body',
+    expiresAfterSeconds: 24 * 60 * 60,
+  }),
+});
+
+export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
+  logger.addContext(context);
+  const isWrite = event.requestContext?.http?.method !== 'GET';
+  try {
+    const result = isWrite ? await idempotentApi(withLowercaseHeaders(event), context) : await api(event);
+    metrics.addMetric(result.statusCode < 400 ? 'RequestsSucceeded' : 'RequestsRejected', MetricUnit.Count, 1);
+    return result;
+  } catch (error) {
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      return new HttpError(409, 'IDEMPOTENT_REQUEST_IN_PROGRESS', 'a request with this Idempotency-Key is still in progress; retry shortly').toResult();
+    }
+    if (error instanceof IdempotencyValidationError) {
+      return new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body').toResult();
+    }
+    logger.error('unhandled error', { error: error as Error, routeKey: event.routeKey });
+    metrics.addMetric('RequestsFailed', MetricUnit.Count, 1);
+    return json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error; the request may be retried' } });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+/** API Gateway lowercases header names in payload v2; a local caller may not have. The key lookup relies on it. */
+function withLowercaseHeaders(event: APIGatewayProxyEventV2): APIGatewayProxyEventV2 {
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  return { ...event, headers };
+}

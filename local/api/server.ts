@@ -1,0 +1,95 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { HTTP_ROUTES } from '../../lambdas/http-routes';
+import type { LambdaName } from '../../lambdas/registry';
+import { LOCAL_HOST } from '../config';
+import { invokeLocal, loadHandler, type AnyHandler } from '../lambda/invoke';
+import type { LocalComponent } from '../process/component';
+import { createHealthCheck } from './health';
+import { matchRoute, toHttpApiEvent } from './http-event';
+
+/** API Gateway refuses payloads over 10 MB; locally the cap is lower, still far above the API's own 64 KB. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/**
+ * The local stand-in for API Gateway's HTTP API: the same routes (lambdas/http-routes.ts), the same payload v2
+ * events, the same handlers. It adds GET /health, which exists only locally.
+ */
+export const apiServer: LocalComponent = {
+  name: 'api',
+  async start(config) {
+    // The supervisor says which services run beside this one (local/stack.ts): each must show a fresh heartbeat.
+    const health = createHealthCheck(config, 'api', (process.env.LOCAL_SERVICES ?? 'api').split(','));
+    const handlers = new Map<LambdaName, AnyHandler>();
+    const handlerFor = (name: LambdaName) => {
+      let handler = handlers.get(name);
+      if (!handler) handlers.set(name, (handler = loadHandler(name)));
+      return handler;
+    };
+    // Load every handler now, so a broken one fails the start instead of the first request.
+    for (const { lambda } of HTTP_ROUTES) handlerFor(lambda);
+    const routeKeys = HTTP_ROUTES.map((route) => route.routeKey);
+
+    const server = createServer((request, response) => {
+      void serve(request, response).catch((error: Error) => {
+        console.error('request failed', error);
+        if (!response.headersSent) send(response, 500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+      });
+    });
+
+    async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (request.method === 'GET' && url.pathname === '/health') {
+        const report = await health();
+        return send(response, report.status === 'ok' ? 200 : 503, report);
+      }
+      const body = await readBody(request);
+      if (body === 'too-large') {
+        return send(response, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `the body must be at most ${MAX_REQUEST_BYTES} bytes` } }, true);
+      }
+      const match = matchRoute(routeKeys, request.method ?? 'GET', url.pathname)!;
+      const lambda = HTTP_ROUTES.find((route) => route.routeKey === match.routeKey)!.lambda;
+      const result = await invokeLocal<{ statusCode: number; headers?: Record<string, string>; body?: string }>(
+        lambda,
+        toHttpApiEvent(request, body, match),
+        handlerFor(lambda),
+      );
+      response.writeHead(result.statusCode, result.headers ?? {});
+      response.end(result.body ?? '');
+    }
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.ports.api, LOCAL_HOST, () => resolve());
+    });
+    return {
+      stop: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+    };
+  },
+};
+
+function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        request.pause();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown, close = false): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+  response.end(JSON.stringify(body));
+}

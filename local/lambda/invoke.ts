@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { LAMBDAS, type LambdaName } from '../../lambdas/registry';
+
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyHandler = (event: any, context: Context) => Promise<any>;
+
+/** Loads the handler that CDK deploys for this Lambda name, from the same file and export. */
+export function loadHandler(name: LambdaName): AnyHandler {
+  const { entry, handler } = LAMBDAS[name];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(join(PROJECT_ROOT, entry)) as Record<string, unknown>;
+  const fn = module[handler];
+  if (typeof fn !== 'function') throw new Error(`${entry} does not export a function named ${handler}`);
+  return fn as AnyHandler;
+}
+
+/** A Lambda context as the runtime gives one, with the remaining time counted from the invocation. */
+export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Invokes a registered Lambda locally as the Lambda service would: one event, one fresh context. */
+export async function invokeLocal<T = unknown>(name: LambdaName, event: unknown, handler: AnyHandler = loadHandler(name)): Promise<T> {
+  return (await handler(event, lambdaContext(name))) as T;
+}

@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { COMPONENTS, serviceComponents, type ComponentName } from './components';
+import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
+import { javaMajorVersion, spawnDynamoDbLocal } from './emulators/dynamodb-local';
+import { ensureLocalResources, waitFor } from './resources';
+
+const PROJECT_ROOT = resolve(__dirname, '..');
+const RESTART_DELAY_MS = 1_000;
+const STOP_GRACE_MS = 8_000;
+
+type ProcessName = ComponentName | 'dynamodb';
+
+interface Child {
+  readonly name: ProcessName;
+  process: ChildProcess;
+  ready: Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** Wipe the data folder first. */
+  readonly fresh?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Starts, wires and stops every local component: DynamoDB Local (Java), then the Node.js emulators, then the
+ * services. Each runs in its own process, restarted if it dies, all stopped together on stop().
+ */
+export class LocalStack {
+  private readonly children = new Map<ProcessName, Child>();
+  private stopping = false;
+  private readonly log: (line: string) => void;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(
+    readonly config: LocalConfig,
+    private readonly options: LocalStackOptions = {},
+  ) {
+    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.env = {
+      ...process.env,
+      ...handlerEnvironment(config),
+      ...portEnvironment(config),
+      LOCAL_DATA_DIR: config.dataDir,
+      LOCAL_SERVICES: serviceComponents().join(','),
+    };
+  }
+
+  async start(): Promise<void> {
+    const java = javaMajorVersion();
+    if (java === undefined || java < 17) {
+      throw new Error(
+        `DynamoDB Local needs Java 17 or newer (${java === undefined ? 'no java found on PATH' : `found Java ${java}`}). ` +
+          'Install one, e.g. `sudo apt-get install openjdk-17-jre-headless`, then run again.',
+      );
+    }
+    this.claimDataDir();
+    Object.assign(process.env, handlerEnvironment(this.config));
+
+    await Promise.all([this.spawnChild('dynamodb'), ...this.namesInPhase('emulator').map((name) => this.spawnChild(name))]);
+    await ensureLocalResources(this.config, { dynamodb: dynamoDbClient(), kinesis: kinesisClient(), s3: s3Client() });
+    await Promise.all(this.namesInPhase('service').map((name) => this.spawnChild(name)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const order: ProcessName[][] = [this.namesInPhase('service'), [...this.namesInPhase('emulator'), 'dynamodb']];
+    for (const group of order) await Promise.all(group.map((name) => this.stopChild(name)));
+    rmSync(this.lockFile(), { force: true });
+  }
+
+  /** Sends a signal to one component, as a crash or an operator would; the supervisor restarts it. */
+  kill(name: ProcessName, signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.children.get(name)?.process.kill(signal);
+  }
+
+  /** Resolves once the named component is running and ready again (after kill()). */
+  async whenReady(name: ProcessName): Promise<void> {
+    await waitFor(`${name} to be ready`, async () => {
+      const child = this.children.get(name);
+      if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return false;
+      await child.ready;
+      return true;
+    });
+  }
+
+  pidOf(name: ProcessName): number | undefined {
+    return this.children.get(name)?.process.pid;
+  }
+
+  private namesInPhase(phase: 'emulator' | 'service'): ComponentName[] {
+    return (Object.keys(COMPONENTS) as ComponentName[]).filter((name) => COMPONENTS[name].phase === phase);
+  }
+
+  private async spawnChild(name: ProcessName): Promise<void> {
+    const child = name === 'dynamodb' ? this.spawnDynamoDb() : await this.spawnNode(name);
+    this.children.set(name, child);
+    child.process.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      this.log(`[stack] ${name} exited (${signal ?? `code ${code}`}); restarting in ${RESTART_DELAY_MS} ms`);
+      setTimeout(() => {
+        if (!this.stopping) this.spawnChild(name).catch((error) => this.log(`[stack] ${name} failed to restart: ${error}`));
+      }, RESTART_DELAY_MS);
+    });
+    await child.ready;
+  }
+
+  private spawnDynamoDb(): Child {
+    const process = spawnDynamoDbLocal({ port: this.config.ports.dynamodb, dataDir: join(this.config.dataDir, 'dynamodb') });
+    this.pipeOutput('dynamodb', process);
+    const client = dynamoDbClient();
+    const ready = waitFor('DynamoDB Local', async () => {
+      if (process.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${process.exitCode}`);
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      return true;
+    }, 60_000);
+    return { name: 'dynamodb', process, ready };
+  }
+
+  private async spawnNode(name: ComponentName): Promise<Child> {
+    const component = await COMPONENTS[name].load();
+    const process = spawn(
+      globalThis.process.execPath,
+      [...(component.nodeOptions ?? []), '--import', 'tsx', join(PROJECT_ROOT, 'local', 'run-component.ts'), name],
+      { cwd: PROJECT_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    );
+    this.pipeOutput(name, process);
+    const ready = new Promise<void>((resolve, reject) => {
+      process.on('message', (message: { type?: string }) => message?.type === 'ready' && resolve());
+      process.once('exit', (code, signal) => reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`)));
+    });
+    ready.catch(() => undefined);
+    return { name, process, ready };
+  }
+
+  private async stopChild(name: ProcessName): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
+    child.process.kill('SIGTERM');
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private pipeOutput(name: ProcessName, child: ChildProcess): void {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.log(`[${name}] ${line}`));
+    }
+  }
+
+  private lockFile(): string {
+    return join(this.config.dataDir, 'stack.pid');
+  }
+
+  /** One stack per data folder: two DynamoDB Locals on one -dbPath corrupt it. */
+  private claimDataDir(): void {
+    const lock = this.lockFile();
+    if (existsSync(lock)) {
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (pid !== process.pid && isAlive(pid)) {
+        throw new Error(`another local stack (pid ${pid}) is using ${this.config.dataDir}; stop it first, or set LOCAL_DATA_DIR`);
+      }
+    }
+    if (this.options.fresh) rmSync(this.config.dataDir, { recursive: true, force: true });
+    mkdirSync(this.config.dataDir, { recursive: true });
+    writeFileSync(lock, String(process.pid));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
+import { LocalStack } from './stack';
+
+/** `npm start [-- --fresh]`: the whole system on this machine, until Ctrl-C. */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== '--fresh');
+  if (unknown.length > 0) {
+    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh]`);
+    process.exit(2);
+  }
+  const config = loadLocalConfig();
+  const stack = new LocalStack(config, { fresh: args.includes('--fresh') });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    if (!stopping) {
+      console.log(`\n${signal}: stopping the local stack...`);
+      stopping = stack.stop().then(
+        () => process.exit(0),
+        (error) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    }
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const started = Date.now();
+  try {
+    await stack.start();
+  } catch (error) {
+    console.error(`\nThe local stack did not start: ${(error as Error).message}`);
+    await stack.stop().catch(() => undefined);
+    process.exit(1);
+  }
+  const { ports } = config;
+  console.log(
+    [
+      '',
+      `Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data: ${config.dataDir})`,
+      `  Cart API        ${endpointOf(ports.api)}   (GET /health)`,
+      `  DynamoDB Local  ${endpointOf(ports.dynamodb)}   table ${config.resources.eventStoreTable}`,
+      `  Kinesis         ${endpointOf(ports.kinesis)}   stream ${config.resources.eventsStream}`,
+      `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
+      `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
+      `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
+      '',
+    ].join('\n'),
+  );
+}
+
+void main();
