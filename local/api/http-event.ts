@@ -44,8 +44,19 @@ function decodeParams(params: Record<string, string>): Record<string, string> {
 }
 
 /** Builds the payload-v2 event that API Gateway's HTTP API would hand the Lambda for this request. */
+/**
+ * The path exactly as sent: WHATWG URL parsing would resolve `..` segments, which API Gateway hands over as is,
+ * and which must reach the handlers (and their validation) unchanged.
+ */
+export function rawPathOf(request: IncomingMessage): string {
+  const target = request.url ?? '/';
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
 export function toHttpApiEvent(request: IncomingMessage, body: Buffer, match: RouteMatch): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
+  const rawPath = rawPathOf(request);
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
@@ -56,7 +67,7 @@ export function toHttpApiEvent(request: IncomingMessage, body: Buffer, match: Ro
   return {
     version: '2.0',
     routeKey: match.routeKey,
-    rawPath: url.pathname,
+    rawPath,
     rawQueryString: url.search.slice(1),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
@@ -68,7 +79,7 @@ export function toHttpApiEvent(request: IncomingMessage, body: Buffer, match: Ro
       domainPrefix: 'local',
       http: {
         method: request.method ?? 'GET',
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

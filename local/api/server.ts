@@ -5,7 +5,7 @@ import { LOCAL_HOST } from '../config';
 import { invokeLocal, loadHandler, type AnyHandler } from '../lambda/invoke';
 import type { LocalComponent } from '../process/component';
 import { createHealthCheck } from './health';
-import { matchRoute, toHttpApiEvent } from './http-event';
+import { matchRoute, rawPathOf, toHttpApiEvent } from './http-event';
 
 /** API Gateway refuses payloads over 10 MB; locally the cap is lower, still far above the API's own 64 KB. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -37,8 +37,8 @@ export const apiServer: LocalComponent = {
     });
 
     async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      if (request.method === 'GET' && url.pathname === '/health') {
+      const path = rawPathOf(request);
+      if (request.method === 'GET' && path === '/health') {
         const report = await health();
         return send(response, report.status === 'ok' ? 200 : 503, report);
       }
@@ -46,7 +46,7 @@ export const apiServer: LocalComponent = {
       if (body === 'too-large') {
         return send(response, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `the body must be at most ${MAX_REQUEST_BYTES} bytes` } }, true);
       }
-      const match = matchRoute(routeKeys, request.method ?? 'GET', url.pathname)!;
+      const match = matchRoute(routeKeys, request.method ?? 'GET', path)!;
       const lambda = HTTP_ROUTES.find((route) => route.routeKey === match.routeKey)!.lambda;
       const result = await invokeLocal<{ statusCode: number; headers?: Record<string, string>; body?: string }>(
         lambda,

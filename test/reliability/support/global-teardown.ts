@@ -1,0 +1,13 @@
+import type { LocalStack } from '../../../local/stack';
+import globalTeardown from '../../support/global-teardown';
+import { formatOutcomes, readOutcomes } from './summary';
+
+/** Prints the suite's summary table, then stops the stack. */
+export default async function reliabilityTeardown(): Promise<void> {
+  const stack = (globalThis as { __localStack?: LocalStack }).__localStack;
+  if (stack) {
+    const outcomes = readOutcomes(stack.config.dataDir);
+    process.stdout.write(`\nReliability summary\n${formatOutcomes(outcomes)}\n\n`);
+  }
+  await globalTeardown();
+}
