@@ -99,7 +99,8 @@ export async function executeCartCommand(
 
   for (let attempt = 1; ; attempt++) {
     const cart = command.type === 'OpenCart' ? { state: { status: 'NONE' as const }, version: 0 } : await loadCart(store, cartId);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== cart.version) {
+    // A cart that does not exist is reported as such (decide refuses it), not as a version mismatch.
+    if (options.expectedVersion !== undefined && options.expectedVersion !== cart.version && cart.state.status !== 'NONE') {
       throw new ExpectedVersionMismatch(options.expectedVersion, cart.version);
     }
     const events = stampEvents(cartId, cart.version, decide(command, cart.state), clock.now(), newEventId);

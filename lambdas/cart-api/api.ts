@@ -8,7 +8,7 @@ import {
 } from '../../application/cart-commands';
 import { VersionConflict, type EventStore } from '../../application/event-store';
 import { CartRuleViolation, Quantity, Sku, type CartCommand } from '../../domain/cart';
-import { expectedVersionFrom, parseJsonBody, parseWith } from '../http/requests';
+import { expectedVersionFrom, parseJsonBody, parseWith, refuseOversizedBody } from '../http/requests';
 import { HttpError, json, type HttpResult } from '../http/responses';
 
 export interface CartApiDependencies {
@@ -16,7 +16,8 @@ export interface CartApiDependencies {
   readonly newCartId: () => string;
 }
 
-const CartId = z.uuid({ error: 'cartId must be a UUID' });
+/** Cart ids are UUIDs that POST /carts hands out: any other id names no cart (404), whatever its shape. */
+const CartId = z.uuid();
 const EmptyBody = z.strictObject({});
 const AddItemBody = z.strictObject({ sku: Sku, quantity: Quantity.default(1) });
 const RemoveQuery = z.strictObject({
@@ -40,6 +41,8 @@ export function createCartApi(deps: CartApiDependencies): (event: APIGatewayProx
 }
 
 async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  // Every route refuses an oversized body (413), whether it reads the body or not.
+  refuseOversizedBody(event);
   switch (event.routeKey) {
     case 'POST /carts': {
       parseJsonBody(event, EmptyBody, { optional: true });
@@ -66,6 +69,7 @@ async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): 
       const cartId = cartIdOf(event);
       const sku = parseWith(z.object({ sku: Sku }), { sku: event.pathParameters?.sku }).sku;
       const { quantity } = parseWith(RemoveQuery, event.queryStringParameters ?? {});
+      parseJsonBody(event, EmptyBody, { optional: true });
       return command(deps, event, cartId, quantity === undefined ? { type: 'RemoveItem', sku } : { type: 'RemoveItem', sku, quantity });
     }
     case 'POST /carts/{cartId}/close': {
@@ -85,7 +89,9 @@ async function command(deps: CartApiDependencies, event: APIGatewayProxyEventV2,
 }
 
 function cartIdOf(event: APIGatewayProxyEventV2): string {
-  return parseWith(z.object({ cartId: CartId }), { cartId: event.pathParameters?.cartId }).cartId;
+  const cartId = event.pathParameters?.cartId ?? '';
+  if (!CartId.safeParse(cartId).success) throw cartNotFound(cartId);
+  return cartId;
 }
 
 function etag(version: number): string {
@@ -93,7 +99,7 @@ function etag(version: number): string {
 }
 
 function cartNotFound(cartId: string): HttpError {
-  return new HttpError(404, 'CART_NOT_FOUND', `cart ${cartId} does not exist`);
+  return new HttpError(404, 'CART_NOT_FOUND', `cart ${JSON.stringify(cartId.slice(0, 100))} does not exist`);
 }
 
 const RULE_STATUS: Record<CartRuleViolation['rule'], number> = {

@@ -1,0 +1,184 @@
+import fc from 'fast-check';
+import { CartRuleViolation, type CartCommand } from '../domain/cart';
+import type { EventEnvelope } from '../domain/events';
+import {
+  ConcurrencyRetriesExhausted,
+  executeCartCommand,
+  ExpectedVersionMismatch,
+  loadCart,
+  stampEvents,
+  type CartCommandOptions,
+} from './cart-commands';
+import { VersionConflict } from './event-store';
+import { InMemoryEventStore } from './in-memory-event-store';
+
+const CART = '6f1c1e3a-2f44-4a39-9a67-0c9a4b1f2d11';
+const AT = new Date('2026-01-02T03:04:05.000Z');
+
+let ids = 0;
+const deterministic: CartCommandOptions = {
+  clock: { now: () => AT },
+  newEventId: () => `event-${++ids}`,
+  sleep: async () => undefined,
+};
+
+/** given a cart's history, when a command runs, then what the store holds (or the refusal). */
+async function given(...commands: CartCommand[]) {
+  const store = new InMemoryEventStore();
+  for (const command of commands) await executeCartCommand(store, CART, command, deterministic);
+  return {
+    store,
+    when: (command: CartCommand, options: CartCommandOptions = {}) => executeCartCommand(store, CART, command, { ...deterministic, ...options }),
+  };
+}
+
+const open: CartCommand = { type: 'OpenCart' };
+const add = (sku: string, quantity = 1): CartCommand => ({ type: 'AddItem', sku, quantity });
+
+/** Another writer that slips one ItemAdded in before each of the next `times` appends. */
+function interleaveRival(store: InMemoryEventStore, times: number): void {
+  let left = times;
+  store.beforeAppend = async (aggregateId) => {
+    if (left <= 0) return;
+    left--;
+    const { version } = await store.readStream(aggregateId);
+    store.seed(stampEvents(aggregateId, version, [{ type: 'ItemAdded', data: { sku: 'RIVAL', quantity: 1 } }], AT, () => `rival-${left}`));
+  };
+}
+
+describe('executeCartCommand', () => {
+  it('given nothing, when OpenCart, then CartOpened is stored as version 1 with a full envelope', async () => {
+    const { store, when } = await given();
+    const result = await when(open);
+    expect(result.version).toBe(1);
+    const { events } = await store.readStream(CART);
+    expect(events).toEqual<EventEnvelope[]>([
+      {
+        eventId: expect.any(String),
+        aggregateType: 'Cart',
+        aggregateId: CART,
+        version: 1,
+        type: 'CartOpened',
+        schemaVersion: 1,
+        occurredAt: '2026-01-02T03:04:05.000Z',
+        data: {},
+      },
+    ]);
+  });
+
+  it('given an open cart, when AddItem, then ItemAdded follows at the next version', async () => {
+    const { store, when } = await given(open, add('A', 2));
+    expect((await when(add('B', 3))).version).toBe(3);
+    const cart = await loadCart(store, CART);
+    expect(cart).toEqual({ cartId: CART, version: 3, state: { status: 'OPEN', items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 3 }] } });
+  });
+
+  it('given an open cart, when another writer appends first, then the command is retried on fresh state and succeeds', async () => {
+    const { store, when } = await given(open);
+    interleaveRival(store, 2);
+    const result = await when(add('MINE'));
+    expect(result.version).toBe(4);
+    expect(store.appends.filter((a) => a.aggregateId === CART).map((a) => a.outcome)).toEqual(['appended', 'conflict', 'conflict', 'appended']);
+    const { state } = await loadCart(store, CART);
+    expect(state).toEqual({ status: 'OPEN', items: [{ sku: 'RIVAL', quantity: 2 }, { sku: 'MINE', quantity: 1 }] });
+  });
+
+  it('given a retried RemoveItem, when the rival removed the line meanwhile, then the rule is checked again on fresh state', async () => {
+    const { store, when } = await given(open, add('A', 1));
+    store.beforeAppend = async (aggregateId) => {
+      store.beforeAppend = undefined;
+      const { version } = await store.readStream(aggregateId);
+      store.seed(stampEvents(aggregateId, version, [{ type: 'ItemRemoved', data: { sku: 'A', quantity: 1 } }], AT, () => 'rival'));
+    };
+    await expect(when({ type: 'RemoveItem', sku: 'A' })).rejects.toMatchObject({ rule: 'ITEM_NOT_IN_CART' });
+    expect((await store.readStream(CART)).version).toBe(3);
+  });
+
+  it('given a cart that keeps moving, when the retries run out, then ConcurrencyRetriesExhausted and nothing of ours is stored', async () => {
+    const { store, when } = await given(open);
+    interleaveRival(store, 100);
+    const error = await when(add('MINE'), { maxAttempts: 5 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyRetriesExhausted);
+    expect((error as ConcurrencyRetriesExhausted).attempts).toBe(5);
+    const { events } = await store.readStream(CART);
+    expect(events.some((e) => e.data.sku === 'MINE')).toBe(false);
+  });
+
+  it('backs off with jitter between attempts, bounded by 250 ms', async () => {
+    const { store, when } = await given(open);
+    interleaveRival(store, 20);
+    const waits: number[] = [];
+    await when(add('MINE'), { maxAttempts: 30, sleep: async (ms) => void waits.push(ms) });
+    expect(waits).toHaveLength(20);
+    expect(waits.every((ms) => ms >= 0 && ms <= 250)).toBe(true);
+  });
+
+  it('given If-Match at the current version, when the command runs, then it is appended', async () => {
+    const { when } = await given(open, add('A'));
+    expect((await when(add('B'), { expectedVersion: 2 })).version).toBe(3);
+  });
+
+  it('given If-Match at an old version, when the command runs, then ExpectedVersionMismatch and nothing is appended', async () => {
+    const { store, when } = await given(open, add('A'));
+    const error = await when(add('B'), { expectedVersion: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExpectedVersionMismatch);
+    expect(error).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect((await store.readStream(CART)).version).toBe(2);
+  });
+
+  it('given If-Match, when another writer wins the race, then it is refused instead of retried', async () => {
+    const { store, when } = await given(open);
+    interleaveRival(store, 1);
+    await expect(when(add('B'), { expectedVersion: 1 })).rejects.toBeInstanceOf(ExpectedVersionMismatch);
+    expect(store.appends.filter((a) => a.outcome === 'conflict')).toHaveLength(1);
+    expect((await store.readStream(CART)).events.map((e) => e.data.sku)).toEqual([undefined, 'RIVAL']);
+  });
+
+  it('given no cart, when a command comes with If-Match, then the cart is reported missing, not a version mismatch', async () => {
+    const { when } = await given();
+    await expect(when(add('A'), { expectedVersion: 3 })).rejects.toMatchObject({ rule: 'CART_NOT_FOUND' });
+  });
+
+  it('given an existing cart id, when OpenCart runs again, then VersionConflict without retries', async () => {
+    const { store, when } = await given(open);
+    await expect(when(open)).rejects.toBeInstanceOf(VersionConflict);
+    expect(store.appends.filter((a) => a.outcome === 'conflict')).toHaveLength(1);
+  });
+
+  it('given a closed cart, when anything changes it, then the rule refuses it and nothing is appended', async () => {
+    const { store, when } = await given(open, add('A'), { type: 'CloseCart' });
+    await expect(when(add('B'))).rejects.toBeInstanceOf(CartRuleViolation);
+    await expect(when({ type: 'CloseCart' })).rejects.toMatchObject({ rule: 'CART_CLOSED' });
+    expect(store.appends.filter((a) => a.outcome === 'appended')).toHaveLength(3);
+  });
+});
+
+describe('executeCartCommand properties', () => {
+  const sku = fc.constantFrom('A', 'B', 'C');
+  const command: fc.Arbitrary<CartCommand> = fc.oneof(
+    fc.record({ type: fc.constant('AddItem' as const), sku, quantity: fc.integer({ min: 1, max: 1000 }) }),
+    fc.record({ type: fc.constant('RemoveItem' as const), sku, quantity: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }) }).map(
+      ({ quantity, ...rest }): CartCommand => (quantity === undefined ? rest : { ...rest, quantity }),
+    ),
+    fc.constant<CartCommand>({ type: 'CloseCart' }),
+  );
+
+  it('whatever commands run, concurrently or not, versions stay contiguous from 1 and each event id is unique', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { maxLength: 25 }), fc.integer({ min: 1, max: 5 }), async (commands, parallel) => {
+        const store = new InMemoryEventStore();
+        await executeCartCommand(store, CART, { type: 'OpenCart' }, deterministic);
+        for (let i = 0; i < commands.length; i += parallel) {
+          await Promise.allSettled(commands.slice(i, i + parallel).map((c) => executeCartCommand(store, CART, c, deterministic)));
+        }
+        const { events, version } = await store.readStream(CART);
+        expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+        expect(version).toBe(events.length);
+        expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+        const { state } = await loadCart(store, CART);
+        if (state.status !== 'NONE') expect(state.items.every((line) => line.quantity > 0)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
