@@ -10,6 +10,10 @@ export const ENV = {
   itemPopularityTable: 'ITEM_POPULARITY_TABLE',
   archiveBucket: 'ARCHIVE_BUCKET',
   storeLayout: 'CDC_STORE_LAYOUT',
+  /** On AWS: the SQS queue (the CDC Pipe's dead-letter queue) where the enrichment sends records it cannot split. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** Locally: the JSON Lines file that stands in for the dead-letter queues (`npm run dead-letters` lists it). */
+  localDeadLetterFile: 'LOCAL_DEAD_LETTER_FILE',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -8,6 +8,11 @@ export const LAMBDAS = {
     handler: 'handler',
     description: 'Cart HTTP API: commands on the event store, and cart reads',
   },
+  cdcEnrichment: {
+    entry: 'lambdas/cdc-enrichment/handler.ts',
+    handler: 'handler',
+    description: 'CDC Pipe enrichment: splits DynamoDB stream records into one event envelope per added event',
+  },
 } as const satisfies Record<string, { entry: string; handler: string; description: string }>;
 
 export type LambdaName = keyof typeof LAMBDAS;

@@ -93,5 +93,11 @@ export function handlerEnvironment(config: LocalConfig): Record<string, string> 
     [ENV.itemPopularityTable]: resources.itemPopularityTable,
     [ENV.archiveBucket]: resources.archiveBucket,
     [ENV.storeLayout]: 'event-per-item',
+    [ENV.localDeadLetterFile]: localDeadLetterFile(config),
   };
+}
+
+/** The local stand-in for every dead-letter queue (CDC Pipe, consumers): JSON Lines, listed by `npm run dead-letters`. */
+export function localDeadLetterFile(config: LocalConfig): string {
+  return resolve(config.dataDir, 'dead-letters.jsonl');
 }

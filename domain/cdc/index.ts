@@ -1,0 +1,3 @@
+export * from './events-added';
+export * from './store-layout';
+export * from './stream-change';
