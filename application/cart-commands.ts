@@ -4,6 +4,7 @@ import {
   CURRENT_SCHEMA_VERSION,
   decide,
   fold,
+  initialCartState,
   upcastCartEvent,
   type CartCommand,
   type CartEvent,
@@ -58,8 +59,12 @@ export function toCartEvents(envelopes: readonly EventEnvelope[]): CartEvent[] {
 }
 
 export async function loadCart(store: EventStore, cartId: string): Promise<LoadedCart> {
-  const stream = await store.readStream(cartId);
-  return { cartId, state: fold(toCartEvents(stream.events)), version: stream.version };
+  return catchUp(store, { cartId, state: initialCartState, version: 0 });
+}
+
+async function catchUp(store: EventStore, cart: LoadedCart): Promise<LoadedCart> {
+  const newer = await store.readStream(cart.cartId, cart.version);
+  return { cartId: cart.cartId, state: fold(toCartEvents(newer.events), cart.state), version: newer.version };
 }
 
 export function stampEvents(
@@ -97,8 +102,9 @@ export async function executeCartCommand(
   const newEventId = options.newEventId ?? randomUUID;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  let cart: LoadedCart = { cartId, state: initialCartState, version: 0 };
+  if (command.type !== 'OpenCart') cart = await loadCart(store, cartId);
   for (let attempt = 1; ; attempt++) {
-    const cart = command.type === 'OpenCart' ? { state: { status: 'NONE' as const }, version: 0 } : await loadCart(store, cartId);
     // A cart that does not exist is reported as such (decide refuses it), not as a version mismatch.
     if (options.expectedVersion !== undefined && options.expectedVersion !== cart.version && cart.state.status !== 'NONE') {
       throw new ExpectedVersionMismatch(options.expectedVersion, cart.version);
@@ -114,6 +120,8 @@ export async function executeCartCommand(
       if (command.type === 'OpenCart') throw error;
       if (attempt >= maxAttempts) throw new ConcurrencyRetriesExhausted(attempt);
       await sleep(Math.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 6)));
+      // Catch up with only what the winners appended: a hot cart's retries stay cheap however long it is.
+      cart = await catchUp(store, cart);
     }
   }
 }

@@ -2,7 +2,7 @@ import type { EventEnvelope } from '../domain/events';
 
 export interface StoredStream {
   readonly events: EventEnvelope[];
-  /** Version of the last event; 0 for a stream that does not exist. */
+  /** Version of the last event read; `afterVersion` (0 by default) when there is none after it. */
   readonly version: number;
 }
 
@@ -17,7 +17,8 @@ export interface AppendResult {
  * and if any of those versions exists already the whole append fails with VersionConflict.
  */
 export interface EventStore {
-  readStream(aggregateId: string): Promise<StoredStream>;
+  /** The stream's events in version order; with afterVersion, only those after it (a retry's catch-up). */
+  readStream(aggregateId: string, afterVersion?: number): Promise<StoredStream>;
   appendToStream(aggregateId: string, expectedVersion: number, events: readonly EventEnvelope[]): Promise<AppendResult>;
 }
 

@@ -12,9 +12,9 @@ export class InMemoryEventStore implements EventStore {
   /** Runs before each append's condition is checked: a test's way to let another writer in first. */
   beforeAppend?: (aggregateId: string, expectedVersion: number) => Promise<void> | void;
 
-  async readStream(aggregateId: string): Promise<StoredStream> {
-    const events = structuredClone(this.streams.get(aggregateId) ?? []);
-    return { events, version: events.at(-1)?.version ?? 0 };
+  async readStream(aggregateId: string, afterVersion = 0): Promise<StoredStream> {
+    const events = structuredClone((this.streams.get(aggregateId) ?? []).filter((event) => event.version > afterVersion));
+    return { events, version: events.at(-1)?.version ?? afterVersion };
   }
 
   async appendToStream(aggregateId: string, expectedVersion: number, events: readonly EventEnvelope[]): Promise<AppendResult> {

@@ -15,16 +15,16 @@ export class DynamoDbEventStore implements EventStore {
     private readonly tableName: string,
   ) {}
 
-  async readStream(aggregateId: string): Promise<StoredStream> {
+  async readStream(aggregateId: string, afterVersion = 0): Promise<StoredStream> {
     const events: EventEnvelope[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: '#id = :id',
-          ExpressionAttributeNames: { '#id': EVENT_STORE_KEY.partitionKey },
-          ExpressionAttributeValues: { ':id': aggregateId },
+          KeyConditionExpression: '#id = :id AND #version > :after',
+          ExpressionAttributeNames: { '#id': EVENT_STORE_KEY.partitionKey, '#version': EVENT_STORE_KEY.sortKey },
+          ExpressionAttributeValues: { ':id': aggregateId, ':after': afterVersion },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -32,7 +32,7 @@ export class DynamoDbEventStore implements EventStore {
       for (const item of page.Items ?? []) events.push(toEnvelope(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return { events, version: events.at(-1)?.version ?? 0 };
+    return { events, version: events.at(-1)?.version ?? afterVersion };
   }
 
   async appendToStream(aggregateId: string, expectedVersion: number, events: readonly EventEnvelope[]): Promise<AppendResult> {
