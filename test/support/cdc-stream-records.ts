@@ -1,0 +1,128 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { toItem } from '../../adapters/dynamodb/event-store';
+import type { EventEnvelope } from '../../domain/events';
+
+/**
+ * Builds DynamoDB stream records the way DynamoDB Streams writes them for the two store layouts, so that tests and
+ * benchmarks feed the enrichment exactly what a Pipe hands it.
+ */
+export interface StreamRecordJson {
+  eventID: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  eventVersion: string;
+  eventSource: 'aws:dynamodb';
+  awsRegion: string;
+  eventSourceARN: string;
+  dynamodb: {
+    ApproximateCreationDateTime?: number;
+    Keys: Record<string, AttributeValue>;
+    NewImage?: Record<string, AttributeValue>;
+    OldImage?: Record<string, AttributeValue>;
+    SequenceNumber: string;
+    SizeBytes: number;
+    StreamViewType: 'NEW_AND_OLD_IMAGES';
+  };
+}
+
+/** One write to the store: the events one command appended to one cart. */
+export interface Commit {
+  readonly cartId: string;
+  readonly events: readonly EventEnvelope[];
+}
+
+export interface RecordOptions {
+  /** Write empty maps as DynamoDB Local's stream does: `{}` instead of `{"M":{}}`. */
+  readonly dynamoDbLocalEmptyMaps?: boolean;
+  /** Epoch seconds of the change; defaults to a fixed instant. */
+  readonly approximateCreationDateTime?: number;
+}
+
+const STREAM_ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/cart-events/stream/2026-01-01T00:00:00.000';
+
+export class StreamRecordFactory {
+  private sequence = 100_000_000_000_000_000_000n;
+
+  constructor(private readonly options: RecordOptions = {}) {}
+
+  record(eventName: StreamRecordJson['eventName'], keys: Record<string, unknown>, images: { old?: Record<string, unknown>; new?: Record<string, unknown> }): StreamRecordJson {
+    this.sequence += 1n;
+    const image = (value: Record<string, unknown>) => {
+      const marshalled = marshall(value, { removeUndefinedValues: true });
+      return this.options.dynamoDbLocalEmptyMaps ? asDynamoDbLocal(marshalled) : marshalled;
+    };
+    const NewImage = images.new ? image(images.new) : undefined;
+    const OldImage = images.old ? image(images.old) : undefined;
+    const Keys = marshall(keys);
+    return {
+      eventID: `evt-${this.sequence}`,
+      eventName,
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      eventSourceARN: STREAM_ARN,
+      dynamodb: {
+        ApproximateCreationDateTime: this.options.approximateCreationDateTime ?? 1_790_000_000,
+        Keys,
+        ...(NewImage ? { NewImage } : {}),
+        ...(OldImage ? { OldImage } : {}),
+        SequenceNumber: String(this.sequence),
+        SizeBytes: JSON.stringify([Keys, NewImage, OldImage]).length,
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    };
+  }
+
+  /** This project's layout: each event is its own item, so each event is one INSERT record. */
+  eventPerItem(commits: readonly Commit[]): StreamRecordJson[] {
+    return commits.flatMap((commit) =>
+      commit.events.map((event) => this.record('INSERT', { aggregateId: event.aggregateId, version: event.version }, { new: toItem(event) })),
+    );
+  }
+
+  /** The seed's layout: one item per cart whose Events list grows; its first write is an INSERT, later ones MODIFY. */
+  aggregateItem(commits: readonly Commit[]): StreamRecordJson[] {
+    const items = new Map<string, Record<string, unknown>[]>();
+    return commits.map((commit) => {
+      const before = items.get(commit.cartId);
+      const after = [...(before ?? []), ...commit.events.map(seedEvent)];
+      items.set(commit.cartId, after);
+      const keys = { Uuid: commit.cartId };
+      return before
+        ? this.record('MODIFY', keys, { old: { Uuid: commit.cartId, Events: before }, new: { Uuid: commit.cartId, Events: after } })
+        : this.record('INSERT', keys, { new: { Uuid: commit.cartId, Events: after } });
+    });
+  }
+}
+
+export function seedEvent(event: EventEnvelope): Record<string, unknown> {
+  return { EventUuid: event.eventId, AggregateUuid: event.aggregateId, Name: event.type, Data: event.data, Version: event.version };
+}
+
+/** DynamoDB Local's stream writes an empty map as `{}`. */
+export function asDynamoDbLocal(image: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const fix = (value: AttributeValue): AttributeValue => {
+    if (value.M !== undefined) return Object.keys(value.M).length === 0 ? ({} as AttributeValue) : { M: asDynamoDbLocal(value.M) };
+    if (value.L !== undefined) return { L: value.L.map(fix) };
+    return value;
+  };
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, fix(value)]));
+}
+
+let eventCounter = 0;
+
+/** A cart history that every event schema accepts: opened, items added and removed, maybe closed. */
+export function cartHistory(cartId: string, length: number, occurredAt = '2026-01-01T00:00:00.000Z'): EventEnvelope[] {
+  const events: EventEnvelope[] = [];
+  for (let version = 1; version <= length; version++) {
+    const [type, data] =
+      version === 1 ? ['CartOpened', {}] : version % 3 === 0 ? ['ItemRemoved', { sku: `SKU-${version % 7}`, quantity: 1 }] : ['ItemAdded', { sku: `SKU-${version % 7}`, quantity: 1 + (version % 5) }];
+    events.push(envelope(cartId, version, type as string, data, occurredAt));
+  }
+  return events;
+}
+
+export function envelope(cartId: string, version: number, type: string, data: Record<string, unknown>, occurredAt = '2026-01-01T00:00:00.000Z'): EventEnvelope {
+  eventCounter += 1;
+  return { eventId: `${cartId}-e${version}-${eventCounter}`, aggregateType: 'Cart', aggregateId: cartId, version, type, schemaVersion: 1, occurredAt, data };
+}
