@@ -1,0 +1,234 @@
+import { join } from 'node:path';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, CART_SUMMARY_KEY } from '../adapters/dynamodb/projection-tables';
+import { cdcPipeSettings } from '../lambdas/cdc-enrichment/pipe-settings';
+import type { DeploymentConfig } from './config';
+import { CartHttpApi } from './constructs/cart-http-api';
+import { CdcPipe } from './constructs/cdc-pipe';
+import { EventArchive } from './constructs/event-archive';
+import { EventStore } from './constructs/event-store';
+import { EventsStream } from './constructs/events-stream';
+import { FlowDashboard } from './constructs/flow-dashboard';
+import { OperationsAlarms } from './constructs/operations-alarms';
+import { OperationsStateMachine } from './constructs/operations-state-machine';
+import { ProjectionTables } from './constructs/projection-tables';
+import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions';
+import { StreamConsumers } from './constructs/stream-consumers';
+import { pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
+import { wireLambda } from './lambda-wiring';
+import { STREAM_CONSUMERS } from './stream-consumer-settings';
+
+export interface CartStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+}
+
+/** The state machines of statemachines/, by the name the local stack gives them. */
+export const STATE_MACHINE_FILES = { replay: 'statemachines/replay.asl.json', backfill: 'statemachines/backfill.asl.json' } as const;
+
+/**
+ * The whole system on AWS. Env-agnostic (no account or region, no lookups): it synthesizes offline and deploys
+ * into whatever account and region the CLI is pointed at.
+ */
+export class CartStack extends Stack {
+  constructor(scope: Construct, id: string, props: CartStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const stage = config.stage;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    const functions = new RegistryFunctions(this, 'Lambdas', { stage, logRetention });
+    const eventStore = new EventStore(this, 'EventStore', { stage });
+    const events = new EventsStream(this, 'EventsStream', { stage, shardCount: config.kinesisShardCount, retentionHours: config.kinesisRetentionHours });
+    const projections = new ProjectionTables(this, 'Projections', {
+      stage,
+      projections: [
+        { name: 'cart-summary', partitionKey: { name: CART_SUMMARY_KEY.partitionKey, type: 'S' } },
+        {
+          name: 'item-popularity',
+          partitionKey: { name: ITEM_POPULARITY_KEY.partitionKey, type: 'S' },
+          globalSecondaryIndexes: [
+            {
+              indexName: ITEM_POPULARITY_RANKING.indexName,
+              partitionKey: { name: ITEM_POPULARITY_RANKING.partitionKey, type: 'S' },
+              sortKey: { name: ITEM_POPULARITY_RANKING.sortKey, type: 'N' },
+            },
+          ],
+        },
+      ],
+    });
+    const archive = new EventArchive(this, 'Archive', {
+      stage,
+      source: events.stream,
+      infrequentAccessAfterDays: config.archiveInfrequentAccessAfterDays,
+      glacierInstantRetrievalAfterDays: config.archiveGlacierInstantRetrievalAfterDays,
+      noncurrentVersionsExpireAfterDays: config.archiveNoncurrentVersionsExpireAfterDays,
+      logRetention,
+    });
+
+    const pipeSettings = cdcPipeSettings('event-per-item');
+    const pipeName = `${stage}-cart-cdc`;
+    const pipe = new CdcPipe(this, 'CdcPipe', {
+      name: pipeName,
+      table: eventStore.table,
+      enrichment: functions.get('cdcEnrichment'),
+      target: events.stream,
+      logRetention,
+      settings: {
+        batchSize: pipeSettings.source.BatchSize,
+        maximumBatchingWindowInSeconds: pipeSettings.source.MaximumBatchingWindowInSeconds,
+        maximumRetryAttempts: pipeSettings.source.MaximumRetryAttempts,
+        maximumRecordAgeInSeconds: pipeSettings.source.MaximumRecordAgeInSeconds,
+        startingPosition: pipeSettings.source.StartingPosition,
+        filterPatterns: pipeSettings.filterPatterns,
+        partitionKey: pipeSettings.partitionKey,
+      },
+    });
+
+    for (const [name, fn] of functions.functions) {
+      wireLambda(name, fn, {
+        eventStore: eventStore.table,
+        idempotency: eventStore.idempotencyTable,
+        eventsStream: events.stream,
+        cartSummary: projections.get('cart-summary'),
+        itemPopularity: projections.get('item-popularity'),
+        archive: archive.bucket,
+        cdcDeadLetterQueue: pipe.deadLetterQueue,
+      });
+    }
+
+    const api = new CartHttpApi(this, 'HttpApi', {
+      stage,
+      functionFor: (name) => functions.get(name),
+      authorization: config,
+      throttle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
+      logRetention,
+    });
+
+    const consumerSettings = STREAM_CONSUMERS.map((consumer) => ({ ...consumer, function: functions.get(consumer.lambda) }));
+    const consumers = new StreamConsumers(this, 'Consumers', { stream: events.stream, consumers: consumerSettings });
+
+    const stateMachines = Object.entries(STATE_MACHINE_FILES).map(([name, file]) => ({
+      name,
+      construct: new OperationsStateMachine(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}StateMachine`, {
+        stateMachineName: `${stage}-${name}`,
+        definitionFile: join(PROJECT_ROOT, file),
+        functionFor: (lambdaName) => functions.get(lambdaName),
+        buckets: { ArchiveBucket: archive.bucket },
+        logRetention,
+      }),
+    }));
+
+    const flow: FlowResources = {
+      stage,
+      api: api.api,
+      eventStore: eventStore.table,
+      pipeName,
+      enrichment: functions.get('cdcEnrichment'),
+      stream: events.stream,
+      consumers: consumerSettings.map((c) => ({ name: c.name, function: c.function, failureQueue: consumers.failureQueues.get(c.name)! })),
+      archive: archive.deliveryStream,
+      stateMachines: stateMachines.map((s) => ({ name: s.name, stateMachine: s.construct.stateMachine })),
+      deadLetterQueues: [
+        { name: 'cdc-pipe', queue: pipe.deadLetterQueue },
+        ...consumerSettings.map((c) => ({ name: `consumer-${c.name}`, queue: consumers.failureQueues.get(c.name)! })),
+      ],
+      deployedFunctions: new Set(functions.functions.keys()),
+    };
+
+    const alarms = new OperationsAlarms(this, 'Alarms', { stage, alarmEmail: config.alarmEmail });
+    const fiveMinutes = Duration.minutes(5);
+    alarms.add({
+      name: 'pipe-execution-failures',
+      description: 'The CDC Pipe failed executions (enrichment or Kinesis target): events are being retried and may reach the dead-letter queue.',
+      metric: new MathExpression({
+        expression: 'failed + timedOut',
+        usingMetrics: { failed: pipeMetric(pipeName, 'ExecutionFailed', fiveMinutes), timedOut: pipeMetric(pipeName, 'ExecutionTimeout', fiveMinutes) },
+        period: fiveMinutes,
+        label: 'Pipe executions failed or timed out',
+      }),
+      threshold: config.alarmPipeFailuresPerFiveMinutes,
+    });
+    alarms.add({
+      name: 'pipe-throttled',
+      description: 'The CDC Pipe is being throttled: events reach Kinesis late.',
+      metric: pipeMetric(pipeName, 'ExecutionThrottled', fiveMinutes),
+      threshold: config.alarmPipeThrottlesPerFiveMinutes,
+    });
+    alarms.add({
+      name: 'enrichment-errors',
+      description: 'The enrichment Lambda threw: the Pipe retries (bisecting) and finally dead-letters the batch.',
+      metric: flow.enrichment.metricErrors({ statistic: Stats.SUM, period: fiveMinutes }),
+      threshold: config.alarmEnrichmentErrorsPerFiveMinutes,
+    });
+    for (const { name, queue } of flow.deadLetterQueues) {
+      alarms.add({
+        name: `dlq-${name}`,
+        description: `Messages are waiting in the ${name} dead-letter queue: events did not reach their destination.`,
+        metric: queueDepth(queue),
+        threshold: 1,
+      });
+    }
+    for (const consumer of flow.consumers) {
+      alarms.add({
+        name: `iterator-age-${consumer.name}`,
+        description: `The ${consumer.name} consumer is behind the events stream (oldest unprocessed record age).`,
+        metric: consumer.function.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: Duration.minutes(1) }),
+        threshold: config.alarmConsumerIteratorAgeMs,
+      });
+    }
+    alarms.add({
+      name: 'kinesis-write-throttling',
+      description: 'Writes to the events stream are throttled (shard limits): the Pipe retries, events arrive late.',
+      metric: events.stream.metricWriteProvisionedThroughputExceeded({ statistic: Stats.SUM, period: fiveMinutes }),
+      threshold: config.alarmKinesisWriteThrottlesPerFiveMinutes,
+    });
+    for (const { name, stateMachine } of flow.stateMachines) {
+      alarms.add({
+        name: `${name}-failed`,
+        description: `A ${name} execution failed, timed out or was aborted.`,
+        metric: new MathExpression({
+          expression: 'failed + timedOut + aborted',
+          usingMetrics: {
+            failed: stateMachine.metricFailed({ statistic: Stats.SUM, period: fiveMinutes }),
+            timedOut: stateMachine.metricTimedOut({ statistic: Stats.SUM, period: fiveMinutes }),
+            aborted: stateMachine.metricAborted({ statistic: Stats.SUM, period: fiveMinutes }),
+          },
+          period: fiveMinutes,
+          label: `${name} executions failed`,
+        }),
+        threshold: 1,
+      });
+    }
+    alarms.add({
+      name: 'api-5xx',
+      description: 'The cart API answered with server errors.',
+      metric: api.api.metricServerError({ statistic: Stats.SUM, period: Duration.minutes(1) }),
+      threshold: config.alarmApi5xxPerMinute,
+    });
+    alarms.add({
+      name: 'api-latency-p99',
+      description: 'The cart API p99 latency is above its target.',
+      metric: api.api.metricLatency({ statistic: Stats.p(99), period: fiveMinutes }),
+      threshold: config.alarmApiLatencyP99Ms,
+    });
+    alarms.add({
+      name: 'archive-freshness',
+      description: 'The oldest record not yet delivered to the S3 archive is too old: Firehose cannot write to the bucket.',
+      metric: firehoseMetric(archive.deliveryStream, 'DeliveryToS3.DataFreshness', Stats.MAXIMUM),
+      threshold: config.alarmArchiveFreshnessSeconds,
+    });
+
+    const dashboard = new FlowDashboard(this, 'Dashboard', { resources: flow, alarms: alarms.alarms });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.api.apiEndpoint, description: 'Cart HTTP API (IAM-signed requests by default)' });
+    new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
+    for (const { name, construct } of stateMachines) {
+      new CfnOutput(this, `${name}StateMachineArn`, { value: construct.stateMachine.stateMachineArn });
+    }
+  }
+}

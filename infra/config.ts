@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * Everything an operator may tune per deployment, read from CDK context (cdk.json, or `-c key=value` on the
+ * command line, which always arrives as a string: hence the coercions). Unknown keys are ignored by CDK, so
+ * every value is validated here and a typo in a value fails the synth with the key's name.
+ */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export const DeploymentConfigSchema = z
+  .object({
+    /** Prefix of every physical name (tables, stream, pipe, state machines) so stages can share an account. */
+    stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'stage: 1-16 lowercase letters, digits or "-", starting with a letter' }).default('dev'),
+    logRetentionDays: z.coerce
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), { error: `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
+      .default(30),
+    /** Unset or 0: on-demand capacity mode. A number: provisioned with that many shards. */
+    kinesisShardCount: z.coerce.number().int().min(0).max(500).default(0),
+    kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(24),
+    archiveInfrequentAccessAfterDays: z.coerce.number().int().min(30).default(30),
+    archiveGlacierInstantRetrievalAfterDays: z.coerce.number().int().min(60).default(90),
+    archiveNoncurrentVersionsExpireAfterDays: positiveInt(30),
+    /** How the HTTP API authenticates callers: AWS SigV4 (IAM) by default, or JWTs from an OIDC issuer. Never none. */
+    apiAuthorization: z.enum(['iam', 'jwt']).default('iam'),
+    jwtIssuer: z.url().optional(),
+    jwtAudience: z.string().min(1).optional(),
+    apiThrottleRateLimit: positiveInt(200),
+    apiThrottleBurstLimit: positiveInt(400),
+    /** Optional e-mail subscription on the alarm topic. */
+    alarmEmail: z.email().optional(),
+    alarmConsumerIteratorAgeMs: positiveInt(60_000),
+    alarmApiLatencyP99Ms: positiveInt(1_000),
+    alarmApi5xxPerMinute: positiveInt(1),
+    alarmPipeFailuresPerFiveMinutes: positiveInt(1),
+    alarmPipeThrottlesPerFiveMinutes: positiveInt(5),
+    alarmEnrichmentErrorsPerFiveMinutes: positiveInt(1),
+    alarmKinesisWriteThrottlesPerFiveMinutes: positiveInt(1),
+    alarmArchiveFreshnessSeconds: positiveInt(900),
+  })
+  .refine((config) => config.apiAuthorization !== 'jwt' || (config.jwtIssuer && config.jwtAudience), {
+    error: 'apiAuthorization "jwt" needs the context values jwtIssuer and jwtAudience',
+  })
+  .refine((config) => config.archiveGlacierInstantRetrievalAfterDays >= config.archiveInfrequentAccessAfterDays + 30, {
+    error: 'archiveGlacierInstantRetrievalAfterDays must be at least 30 days after archiveInfrequentAccessAfterDays (S3 minimum)',
+  });
+
+export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
+
+export const CONFIG_KEYS = Object.keys(DeploymentConfigSchema.shape) as (keyof DeploymentConfig)[];
+
+/** Reads the configuration from a context getter (e.g. `(key) => app.node.tryGetContext(key)`). */
+export function loadDeploymentConfig(getContext: (key: string) => unknown): DeploymentConfig {
+  const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, getContext(key)]).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = DeploymentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'context'}: ${issue.message}`).join('; ');
+    throw new Error(`invalid CDK context: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,29 @@
+import { Duration } from 'aws-cdk-lib';
+import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { Construct } from 'constructs';
+
+export interface EventsStreamProps {
+  readonly stage: string;
+  /** 0: on-demand capacity; otherwise provisioned with this many shards. */
+  readonly shardCount: number;
+  readonly retentionHours: number;
+}
+
+/**
+ * The Kinesis data stream of domain events: one record per event, partition key = aggregateId, so a cart's
+ * events stay in order on one shard while carts spread over all shards. Encrypted at rest with the AWS managed key.
+ */
+export class EventsStream extends Construct {
+  readonly stream: Stream;
+
+  constructor(scope: Construct, id: string, props: EventsStreamProps) {
+    super(scope, id);
+    const capacity = props.shardCount > 0 ? { streamMode: StreamMode.PROVISIONED, shardCount: props.shardCount } : { streamMode: StreamMode.ON_DEMAND };
+    this.stream = new Stream(this, 'Stream', {
+      streamName: `${props.stage}-cart-events`,
+      ...capacity,
+      retentionPeriod: Duration.hours(props.retentionHours),
+      encryption: StreamEncryption.MANAGED,
+    });
+  }
+}

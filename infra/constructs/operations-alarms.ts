@@ -1,0 +1,66 @@
+import { Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** What the README's runbook says for each alarm, by the alarm's short name (its physical name is `<stage>-cart-<name>`). */
+export interface AlarmSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly metric: IMetric;
+  /** The alarm fires when the metric reaches this value (>=) in one evaluation period. */
+  readonly threshold: number;
+}
+
+export interface OperationsAlarmsProps {
+  readonly stage: string;
+  readonly alarmEmail?: string;
+}
+
+/**
+ * The alarm topic (SNS, encrypted with a customer managed key, since CloudWatch cannot publish to a topic encrypted
+ * with the AWS managed SNS key) and every alarm of the system. Alarms go to the topic when they fire and when they
+ * recover. Missing data counts as healthy: most of these metrics are only emitted when something happens.
+ */
+export class OperationsAlarms extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  private readonly stage: string;
+
+  constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
+    super(scope, id);
+    this.stage = props.stage;
+    const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: `Encrypts the ${props.stage} cart alarm topic` });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.topic = new Topic(this, 'Topic', { topicName: `${props.stage}-cart-alarms`, masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+  }
+
+  add(spec: AlarmSpec): Alarm {
+    const alarm = new Alarm(this, spec.name, {
+      alarmName: `${this.stage}-cart-${spec.name}`,
+      alarmDescription: `${spec.description} Runbook: README, section "Runbook", alarm ${spec.name}.`,
+      metric: spec.metric,
+      threshold: spec.threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const action = new SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
