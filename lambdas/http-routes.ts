@@ -11,5 +11,7 @@ export const HTTP_ROUTES: readonly { routeKey: string; lambda: LambdaName }[] = 
   { routeKey: 'POST /carts/{cartId}/items', lambda: 'cartApi' },
   { routeKey: 'DELETE /carts/{cartId}/items/{sku}', lambda: 'cartApi' },
   { routeKey: 'POST /carts/{cartId}/close', lambda: 'cartApi' },
+  { routeKey: 'GET /read/carts/{cartId}', lambda: 'readApi' },
+  { routeKey: 'GET /read/items/top', lambda: 'readApi' },
   { routeKey: '$default', lambda: 'cartApi' },
 ];

@@ -9,6 +9,7 @@ import {
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EVENT_STORE_KEY } from '../adapters/dynamodb/event-store-table';
+import { CART_SUMMARY_KEY, ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING } from '../adapters/dynamodb/projection-tables';
 import type { LocalConfig } from './config';
 
 /** Local shard count: more than one, so that per-cart ordering across shards is exercised as on AWS. */
@@ -35,6 +36,32 @@ export function localTables(config: LocalConfig): CreateTableCommandInput[] {
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    },
+    {
+      TableName: resources.cartSummaryTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: CART_SUMMARY_KEY.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: CART_SUMMARY_KEY.partitionKey, KeyType: 'HASH' }],
+    },
+    {
+      TableName: resources.itemPopularityTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: ITEM_POPULARITY_KEY.partitionKey, AttributeType: 'S' },
+        { AttributeName: ITEM_POPULARITY_RANKING.partitionKey, AttributeType: 'S' },
+        { AttributeName: ITEM_POPULARITY_RANKING.sortKey, AttributeType: 'N' },
+      ],
+      KeySchema: [{ AttributeName: ITEM_POPULARITY_KEY.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: ITEM_POPULARITY_RANKING.indexName,
+          KeySchema: [
+            { AttributeName: ITEM_POPULARITY_RANKING.partitionKey, KeyType: 'HASH' },
+            { AttributeName: ITEM_POPULARITY_RANKING.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
     },
   ];
 }

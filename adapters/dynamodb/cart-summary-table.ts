@@ -1,0 +1,71 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ProjectionTable } from '../../application/projections';
+import type { CartLine } from '../../domain/cart';
+import { advanceCursor, EMPTY_CURSOR, toCartSummary, type CartCursor, type CartSummary, type VersionedCartEvent } from '../../domain/projections';
+import { deleteAllItems } from './delete-all';
+import { CART_SUMMARY_KEY } from './projection-tables';
+
+/** The cart-summary projection in DynamoDB: one item per cart, replaced by a Put conditional on its version. */
+export class DynamoDbCartSummaryTable implements ProjectionTable {
+  readonly name = 'cart-summary' as const;
+
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async readCursor(cartId: string): Promise<CartCursor> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { [CART_SUMMARY_KEY.partitionKey]: cartId }, ConsistentRead: true }),
+    );
+    return Item ? cursorOf(Item) : EMPTY_CURSOR;
+  }
+
+  /** The whole run in one Put: the item is the summary after the run, written only over the version it follows. */
+  async applyRun(cartId: string, from: CartCursor, run: readonly VersionedCartEvent[]): Promise<{ applied: number }> {
+    if (run.length === 0) return { applied: 0 };
+    const summary = toCartSummary(cartId, advanceCursor(from, run));
+    if (!summary) throw new RangeError(`cart ${cartId}: events ${run[0]!.version}..${run.at(-1)!.version} leave no cart to summarise`);
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...summary, updatedAt: this.clock().toISOString() },
+          ConditionExpression: from.version === 0 ? 'attribute_not_exists(#id)' : '#version = :from',
+          ExpressionAttributeNames: from.version === 0 ? { '#id': CART_SUMMARY_KEY.partitionKey } : { '#version': 'version' },
+          ...(from.version === 0 ? {} : { ExpressionAttributeValues: { ':from': from.version } }),
+        }),
+      );
+      return { applied: run.length };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { applied: 0 };
+      throw error;
+    }
+  }
+
+  async reset(): Promise<{ deleted: number }> {
+    return { deleted: await deleteAllItems(this.documents, this.tableName, [CART_SUMMARY_KEY.partitionKey]) };
+  }
+
+  async summary(cartId: string): Promise<CartSummary | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { [CART_SUMMARY_KEY.partitionKey]: cartId } }));
+    return Item ? summaryOf(Item) : undefined;
+  }
+}
+
+function summaryOf(item: Record<string, unknown>): CartSummary {
+  return {
+    cartId: String(item.cartId),
+    status: item.status === 'CLOSED' ? 'CLOSED' : 'OPEN',
+    items: ((item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) })),
+    totalQuantity: Number(item.totalQuantity),
+    version: Number(item.version),
+  };
+}
+
+function cursorOf(item: Record<string, unknown>): CartCursor {
+  const summary = summaryOf(item);
+  return { version: summary.version, state: { status: summary.status, items: summary.items } };
+}

@@ -1,0 +1,215 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ProjectionTable } from '../../application/projections';
+import type { CartLine } from '../../domain/cart';
+import {
+  advanceCursor,
+  EMPTY_CURSOR,
+  linesOf,
+  popularityDeltas,
+  rankItems,
+  type CartCursor,
+  type ItemPopularity,
+  type SkuDelta,
+  type VersionedCartEvent,
+} from '../../domain/projections';
+import { deleteAllItems } from './delete-all';
+import { cartCursorKey, ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, skuRowKey } from './projection-tables';
+
+/** DynamoDB takes 100 items per transaction: the cart's cursor and up to 99 sku rows. */
+const MAX_SKUS_PER_STEP = 99;
+const MAX_CONTENTION_RETRIES = 12;
+
+interface StoredCursor extends CartCursor {
+  readonly pendingVersion?: number;
+  readonly pendingChunks?: number;
+}
+
+/**
+ * The item-popularity projection in DynamoDB. Sku counters are shared by every cart, so "skip what was applied"
+ * needs the cart's own cursor: each step is ONE transaction that moves the cart's cursor conditionally (from
+ * the version it was computed on) AND adds the step's deltas to the sku rows. A duplicate or a retry finds the
+ * cursor moved and adds nothing. An event that touches more than 99 skus (closing a cart of 100+ lines) is
+ * applied in chunks, the cursor recording how many chunks are in; anyone finishing it computes the same chunks.
+ */
+export class DynamoDbItemPopularityTable implements ProjectionTable {
+  readonly name = 'item-popularity' as const;
+
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async readCursor(cartId: string): Promise<CartCursor> {
+    const stored = await this.readStored(cartId);
+    return stored ? { version: stored.version, state: stored.state } : EMPTY_CURSOR;
+  }
+
+  async applyRun(cartId: string, from: CartCursor, run: readonly VersionedCartEvent[]): Promise<{ applied: number }> {
+    let cursor = from;
+    let applied = 0;
+    while (applied < run.length) {
+      const step = nextStep(cursor, run.slice(applied));
+      const ok =
+        step.deltas.length <= MAX_SKUS_PER_STEP
+          ? await this.transact(this.stepItems(cartId, cursor, step.after, step.deltas, { kind: 'whole' }))
+          : await this.applyInChunks(cartId, cursor, step.after, step.deltas);
+      if (!ok) return { applied };
+      cursor = { version: cursor.version + step.events, state: step.after.state };
+      applied += step.events;
+    }
+    return { applied };
+  }
+
+  async reset(): Promise<{ deleted: number }> {
+    return { deleted: await deleteAllItems(this.documents, this.tableName, [ITEM_POPULARITY_KEY.partitionKey]) };
+  }
+
+  /** Most added first, ties by sku: pages through the ranking index until the ties at the cut are all in. */
+  async topItems(limit: number): Promise<ItemPopularity[]> {
+    const rows: ItemPopularity[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ITEM_POPULARITY_RANKING.indexName,
+          KeyConditionExpression: '#board = :board',
+          ExpressionAttributeNames: { '#board': ITEM_POPULARITY_RANKING.partitionKey },
+          ExpressionAttributeValues: { ':board': ITEM_POPULARITY_RANKING.board },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        rows.push({ sku: String(item.sku), timesAdded: Number(item.timesAdded), quantityInOpenCarts: Number(item.quantityInOpenCarts) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && !(rows.length > limit - 1 && rows.at(-1)!.timesAdded < rows[limit - 1]!.timesAdded));
+    return rankItems(rows, limit);
+  }
+
+  private async applyInChunks(cartId: string, from: CartCursor, after: CartCursor, deltas: readonly SkuDelta[]): Promise<boolean> {
+    const chunks: SkuDelta[][] = [];
+    for (let i = 0; i < deltas.length; i += MAX_SKUS_PER_STEP) chunks.push(deltas.slice(i, i + MAX_SKUS_PER_STEP));
+    let chunk = 0;
+    while (chunk < chunks.length) {
+      const ok = await this.transact(this.stepItems(cartId, from, after, chunks[chunk]!, { kind: 'chunk', index: chunk, of: chunks.length }));
+      if (ok) {
+        chunk++;
+        continue;
+      }
+      // Someone else may be finishing this very event (a retry of ours, or another writer): resume after them.
+      const stored = await this.readStored(cartId);
+      if (!stored || stored.version !== from.version || stored.pendingVersion !== after.version || stored.pendingChunks === undefined) {
+        return false;
+      }
+      if (stored.pendingChunks <= chunk) return false;
+      chunk = stored.pendingChunks;
+    }
+    return true;
+  }
+
+  private stepItems(
+    cartId: string,
+    from: CartCursor,
+    after: CartCursor,
+    deltas: readonly SkuDelta[],
+    mode: { kind: 'whole' } | { kind: 'chunk'; index: number; of: number },
+  ) {
+    const last = mode.kind === 'whole' || mode.index === mode.of - 1;
+    const names: Record<string, string> = { '#version': 'version', '#pk': ITEM_POPULARITY_KEY.partitionKey };
+    const values: Record<string, unknown> = { ':from': from.version };
+    const fromCondition = from.version === 0 ? '(attribute_not_exists(#pk) OR #version = :from)' : '#version = :from';
+    let pendingCondition = 'attribute_not_exists(pendingVersion)';
+    if (mode.kind === 'chunk' && mode.index > 0) {
+      pendingCondition = 'pendingVersion = :to AND pendingChunks = :done';
+      values[':done'] = mode.index;
+    }
+    let update: string;
+    if (last) {
+      Object.assign(names, { '#status': 'status', '#items': 'items', '#cartId': 'cartId' });
+      Object.assign(values, { ':to': after.version, ':status': after.state.status, ':items': linesOf(after.state) as CartLine[], ':cartId': cartId });
+      update = 'SET #cartId = :cartId, #version = :to, #status = :status, #items = :items REMOVE pendingVersion, pendingChunks';
+    } else {
+      Object.assign(values, { ':to': after.version, ':next': (mode as { index: number }).index + 1 });
+      update = 'SET #version = :from, pendingVersion = :to, pendingChunks = :next';
+    }
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(cartId) },
+          UpdateExpression: update,
+          ConditionExpression: `${fromCondition} AND ${pendingCondition}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      ...deltas.map((delta) => ({
+        Update: {
+          TableName: this.tableName,
+          Key: { [ITEM_POPULARITY_KEY.partitionKey]: skuRowKey(delta.sku) },
+          UpdateExpression: 'SET sku = :sku, #board = :board ADD timesAdded :added, quantityInOpenCarts :open',
+          ExpressionAttributeNames: { '#board': ITEM_POPULARITY_RANKING.partitionKey },
+          ExpressionAttributeValues: { ':sku': delta.sku, ':board': ITEM_POPULARITY_RANKING.board, ':added': delta.timesAdded, ':open': delta.quantityInOpenCarts },
+        },
+      })),
+    ];
+  }
+
+  /** true when written, false when the cursor condition failed; transaction conflicts on shared sku rows are retried. */
+  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+        if (codes[0] === 'ConditionalCheckFailed') return false;
+        const contention = codes.some((code) => code === 'TransactionConflict' || code === 'ThrottlingError' || code === 'ProvisionedThroughputExceeded');
+        if (!contention || attempt >= MAX_CONTENTION_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 10 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async readStored(cartId: string): Promise<StoredCursor | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(cartId) }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const items = ((Item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) }));
+    const version = Number(Item.version ?? 0);
+    return {
+      version,
+      state: version === 0 || Item.status === undefined ? EMPTY_CURSOR.state : { status: Item.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items },
+      ...(Item.pendingVersion === undefined ? {} : { pendingVersion: Number(Item.pendingVersion), pendingChunks: Number(Item.pendingChunks) }),
+    };
+  }
+}
+
+/**
+ * The longest prefix of the run whose summed deltas fit one transaction; at least one event (which then may
+ * need chunks). Summed deltas of consecutive events equal the deltas of the run, so merging changes nothing.
+ */
+function nextStep(from: CartCursor, run: readonly VersionedCartEvent[]): { events: number; after: CartCursor; deltas: SkuDelta[] } {
+  const stepOf = (n: number) => ({ events: n, after: advanceCursor(from, run.slice(0, n)), deltas: popularityDeltas(from.state, run.slice(0, n)).deltas });
+  const whole = stepOf(run.length);
+  if (whole.deltas.length <= MAX_SKUS_PER_STEP || run.length === 1) return whole;
+  // Binary search for a prefix that fits (long, not necessarily the longest: removals can cancel deltas).
+  let low = 1;
+  let high = run.length - 1;
+  let best = stepOf(1);
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const step = stepOf(mid);
+    if (step.deltas.length <= MAX_SKUS_PER_STEP) {
+      best = step;
+      low = mid + 1;
+    } else high = mid - 1;
+  }
+  return best;
+}

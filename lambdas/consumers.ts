@@ -1,0 +1,59 @@
+import type { LambdaName } from './registry';
+
+/**
+ * Every Lambda that consumes the Kinesis stream `cart-events`, with its event source mapping settings. CDK
+ * creates exactly these mappings (infra/), and the local runtime (local/kinesis-consumer/) polls with exactly
+ * these settings, so the two behave alike. Partial batch responses are always on: handlers report failed
+ * records with the Powertools batch utility, and the mapping retries from the first one.
+ */
+export interface KinesisConsumerSettings {
+  readonly lambda: LambdaName;
+  /** Records per invocation (Kinesis: 1-10,000). */
+  readonly batchSize: number;
+  /** How long to gather records before invoking, when the batch is not full (0-300 s). */
+  readonly maximumBatchingWindowInSeconds: number;
+  /** Retries of a failing batch before its records go to the on-failure destination (0-10,000). */
+  readonly maximumRetryAttempts: number;
+  /** Records older than this are not retried but sent to the on-failure destination (60-604,800 s). */
+  readonly maximumRecordAgeInSeconds: number;
+  /** On a function error, split the batch in two and retry the halves, down to the failing record. */
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Concurrent batches per shard. 1 keeps each shard, hence each cart, in order. */
+  readonly parallelizationFactor: 1;
+  readonly reportBatchItemFailures: true;
+}
+
+export const KINESIS_CONSUMERS = {
+  eventLog: {
+    lambda: 'eventLog',
+    batchSize: 100,
+    maximumBatchingWindowInSeconds: 1,
+    maximumRetryAttempts: 3,
+    maximumRecordAgeInSeconds: 24 * 60 * 60,
+    bisectBatchOnFunctionError: true,
+    startingPosition: 'TRIM_HORIZON',
+    parallelizationFactor: 1,
+    reportBatchItemFailures: true,
+  },
+  projections: {
+    lambda: 'projections',
+    batchSize: 100,
+    // The read API should follow commands within a second or two: invoke as soon as records arrive.
+    maximumBatchingWindowInSeconds: 0,
+    // A projection that skips a record drifts until the next event of that cart catches it up: retry longer.
+    maximumRetryAttempts: 10,
+    maximumRecordAgeInSeconds: 24 * 60 * 60,
+    bisectBatchOnFunctionError: true,
+    startingPosition: 'TRIM_HORIZON',
+    parallelizationFactor: 1,
+    reportBatchItemFailures: true,
+  },
+} as const satisfies Record<string, KinesisConsumerSettings>;
+
+export type ConsumerName = keyof typeof KINESIS_CONSUMERS;
+
+/** Dead-letter `source` of records a consumer's mapping gave up on (on AWS: its on-failure destination). */
+export function consumerDeadLetterSource(name: ConsumerName): string {
+  return `consumer:${name}`;
+}

@@ -1,0 +1,32 @@
+import { processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { METRIC } from '../metric-names';
+import { envelopeBatchProcessor, inOrderPerPartitionKey, type EnvelopeRecord } from '../kinesis/envelope-batch';
+import { logger, metrics } from '../observability';
+import { projectionsFromEnvironment } from './wiring';
+
+const projections = projectionsFromEnvironment();
+const processor = envelopeBatchProcessor();
+
+/**
+ * Kinesis -> cart-summary and item-popularity. Each record is applied to both projections (duplicates skipped,
+ * gaps caught up from the event store); a record that fails is reported in batchItemFailures, and the event
+ * source mapping retries from it. Replayed events are applied like any other: a projection is a pure fold.
+ */
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
+  logger.addContext(context);
+  let applied = 0;
+  let skipped = 0;
+  const applyRecord = inOrderPerPartitionKey(async (record: EnvelopeRecord) => {
+    const outcome = await projections.applyOne(record.kinesis.data);
+    if (outcome === 'applied') applied++;
+    else skipped++;
+  });
+  try {
+    return await processPartialResponse(event, applyRecord, processor, { context, throwOnFullBatchFailure: false });
+  } finally {
+    metrics.addMetric(METRIC.projectionEventsApplied.name, METRIC.projectionEventsApplied.unit, applied);
+    metrics.addMetric(METRIC.projectionDuplicatesSkipped.name, METRIC.projectionDuplicatesSkipped.unit, skipped);
+    metrics.publishStoredMetrics();
+  }
+}
