@@ -28,6 +28,41 @@ export const LAMBDAS = {
     handler: 'handler',
     description: 'Read API: GET /read/carts/{cartId} and GET /read/items/top from the projections',
   },
+  replayPlan: {
+    entry: 'lambdas/replay-steps/handler.ts',
+    handler: 'plan',
+    description: 'Replay state machine: validates the input and turns the window into the archive prefix to list',
+  },
+  replayReset: {
+    entry: 'lambdas/replay-steps/handler.ts',
+    handler: 'reset',
+    description: 'Replay state machine: empties the chosen projections before a rebuild',
+  },
+  replayObject: {
+    entry: 'lambdas/replay-steps/handler.ts',
+    handler: 'object',
+    description: 'Replay state machine: replays one archive object into the projections or onto the stream',
+  },
+  replaySummary: {
+    entry: 'lambdas/replay-steps/handler.ts',
+    handler: 'summary',
+    description: 'Replay state machine: adds up the Map Run results into the output or a failure report',
+  },
+  backfillPlan: {
+    entry: 'lambdas/backfill-steps/handler.ts',
+    handler: 'plan',
+    description: 'Backfill state machine: validates the input and brings the archive index up to date',
+  },
+  backfillSegment: {
+    entry: 'lambdas/backfill-steps/handler.ts',
+    handler: 'segment',
+    description: 'Backfill state machine: scans one segment of the event store and archives the events missing there',
+  },
+  backfillSummary: {
+    entry: 'lambdas/backfill-steps/handler.ts',
+    handler: 'summary',
+    description: 'Backfill state machine: adds up the segments into the output or a failure report',
+  },
 } as const satisfies Record<string, { entry: string; handler: string; description: string }>;
 
 export type LambdaName = keyof typeof LAMBDAS;

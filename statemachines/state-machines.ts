@@ -1,0 +1,47 @@
+import type { LambdaName } from '../lambdas/registry';
+
+/**
+ * The state machines of statemachines/*.asl.json and what their `${...}` placeholders stand for. CDK
+ * (definitionSubstitutions) and the local Step Functions endpoint both fill them from this one table: a Lambda
+ * placeholder becomes that registered function's ARN, a bucket placeholder the named resource.
+ *
+ * Task states call functions by ARN (`"Resource": "${...FunctionArn}"`, not `arn:aws:states:::lambda:invoke`),
+ * so a step's result is the function's own return value on AWS as in the local runner, with no {Payload} wrapper.
+ */
+export const STATE_MACHINES = {
+  replay: {
+    definitionFile: 'statemachines/replay.asl.json',
+    description: 'Replays archived events into the projections or onto the stream',
+    functions: {
+      ReplayPlanFunctionArn: 'replayPlan',
+      ReplayResetFunctionArn: 'replayReset',
+      ReplayObjectFunctionArn: 'replayObject',
+      ReplaySummaryFunctionArn: 'replaySummary',
+    },
+    buckets: { ArchiveBucket: 'archiveBucket' },
+  },
+  backfill: {
+    definitionFile: 'statemachines/backfill.asl.json',
+    description: 'Writes every event of the event store that the archive lacks into the archive',
+    functions: {
+      BackfillPlanFunctionArn: 'backfillPlan',
+      BackfillSegmentFunctionArn: 'backfillSegment',
+      BackfillSummaryFunctionArn: 'backfillSummary',
+    },
+    buckets: { ArchiveBucket: 'archiveBucket' },
+  },
+} as const satisfies Record<
+  string,
+  { definitionFile: string; description: string; functions: Record<string, LambdaName>; buckets: Record<string, 'archiveBucket'> }
+>;
+
+export type StateMachineName = keyof typeof STATE_MACHINES;
+
+/** Fills `${Name}` placeholders; a placeholder without a value is an error, not an empty string. */
+export function substitute(definition: string, values: Record<string, string>): string {
+  return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for the definition placeholder \${${name}}`);
+    return value;
+  });
+}
