@@ -1,0 +1,76 @@
+import { api } from '../support/local-stack';
+import { awaitConvergence } from './support/pipeline-audit';
+import { recordOutcome } from './support/summary';
+
+const CLIENTS = Number(process.env.RELIABILITY_CLIENTS ?? 50);
+const ADDS_PER_CLIENT = Number(process.env.RELIABILITY_ADDS_PER_CLIENT ?? 20);
+const PARALLEL_CARTS = Number(process.env.RELIABILITY_CARTS ?? 200);
+
+/** Responses the API defines for a contended write; anything else (a 5xx above all) is a defect. */
+const DEFINED_REFUSALS = new Set([409, 412]);
+
+describe('concurrency', () => {
+  it(`${CLIENTS} clients x ${ADDS_PER_CLIENT} adds on one cart, and ${PARALLEL_CARTS} carts in parallel, lose nothing`, async () => {
+    const hot: string = (await api('POST', '/carts')).body.cartId;
+    const succeededOnHot = new Map<string, number>();
+    const unexpected: string[] = [];
+
+    const client = async (clientIndex: number) => {
+      for (let i = 0; i < ADDS_PER_CLIENT; i++) {
+        const sku = `C${clientIndex}-${i}`;
+        const response = await api('POST', `/carts/${hot}/items`, { body: { sku, quantity: 1 } });
+        if (response.status === 200) succeededOnHot.set(sku, 1);
+        else if (!DEFINED_REFUSALS.has(response.status) || !response.body?.error?.code) unexpected.push(`${response.status} ${JSON.stringify(response.body)}`);
+      }
+    };
+
+    const cartRun = async (index: number) => {
+      const opened = await api('POST', '/carts');
+      if (opened.status !== 201) {
+        unexpected.push(`open ${opened.status}`);
+        return undefined;
+      }
+      const cartId: string = opened.body.cartId;
+      for (const [sku, quantity] of [[`P${index}`, 2], [`Q${index % 7}`, 1]] as const) {
+        const added = await api('POST', `/carts/${cartId}/items`, { body: { sku, quantity } });
+        if (added.status !== 200) unexpected.push(`add ${added.status}`);
+      }
+      const removed = await api('DELETE', `/carts/${cartId}/items/P${index}?quantity=1`);
+      if (removed.status !== 200) unexpected.push(`remove ${removed.status}`);
+      if (index % 2 === 0) {
+        const closed = await api('POST', `/carts/${cartId}/close`);
+        if (closed.status !== 200) unexpected.push(`close ${closed.status}`);
+      }
+      return cartId;
+    };
+
+    const [, carts] = await Promise.all([
+      Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i))),
+      Promise.all(Array.from({ length: PARALLEL_CARTS }, (_, i) => cartRun(i))),
+    ]);
+
+    const hotCart = await api('GET', `/carts/${hot}`);
+    const hotSkus = new Set((hotCart.body.items as { sku: string }[]).map((line) => line.sku));
+    const cartIds = [hot, ...carts.filter((id): id is string => id !== undefined)];
+    const audit = await awaitConvergence(cartIds, 120_000);
+
+    const operations = CLIENTS * ADDS_PER_CLIENT + PARALLEL_CARTS * 5;
+    recordOutcome({
+      scenario: 'concurrency',
+      operations,
+      faultsInjected: 0,
+      eventsLost: new Set([...audit.missingFromKinesis, ...audit.missingFromArchive]).size,
+      duplicatesInProjections: audit.projectionMismatches.length,
+      note: `hot cart ${succeededOnHot.size}/${CLIENTS * ADDS_PER_CLIENT} adds accepted; ${audit.storedEvents} events; archive duplicates ${audit.archiveDuplicates}`,
+    });
+
+    expect(unexpected).toEqual([]);
+    expect(hotSkus).toEqual(new Set(succeededOnHot.keys()));
+    expect(hotCart.body.version).toBe(1 + succeededOnHot.size);
+    expect(audit.missingFromKinesis).toEqual([]);
+    expect(audit.kinesisVersionGaps).toEqual([]);
+    expect(audit.missingFromArchive).toEqual([]);
+    expect(audit.archiveDuplicates).toBe(0);
+    expect(audit.projectionMismatches).toEqual([]);
+  });
+});
