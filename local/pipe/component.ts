@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { dynamoDbClient, kinesisClient } from '../../adapters/aws-clients';
+import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
+import { KinesisEventPublisher } from '../../adapters/kinesis/event-publisher';
+import { parseStoreLayout } from '../../domain/cdc/store-layout';
+import type { EventEnvelope } from '../../domain/events/envelope';
+import { cdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
+import { ENV } from '../../lambdas/environment';
+import { localDeadLetterFile, type LocalConfig } from '../config';
+import { invokeLocal, loadHandler } from '../lambda/invoke';
+import type { LocalComponent } from '../process/component';
+import { LocalPipe } from './local-pipe';
+import { PositionStore } from './positions';
+import { streamArnOf } from './stream-source';
+
+export function pipePositionsFile(config: LocalConfig): string {
+  return join(config.dataDir, 'pipe', 'positions.json');
+}
+
+/** `pipe` in `npm start`: the CDC Pipe from the event store's stream through the enrichment Lambda to Kinesis. */
+export const localPipeComponent: LocalComponent = {
+  name: 'pipe',
+  async start(config) {
+    const settings = cdcPipeSettings(parseStoreLayout(process.env[ENV.storeLayout]));
+    const streamArn = await streamArnOf(dynamoDbClient(), config.resources.eventStoreTable);
+    const handler = loadHandler('cdcEnrichment');
+    const pipe = new LocalPipe({
+      streams: new DynamoDBStreamsClient({}),
+      streamArn,
+      settings,
+      enrich: (records) => invokeLocal<EventEnvelope[]>('cdcEnrichment', records, handler),
+      // The Pipe's retry budget applies to the target as well; throttling is backed off between attempts.
+      publisher: new KinesisEventPublisher(kinesisClient(), config.resources.eventsStream, { maxAttempts: settings.source.MaximumRetryAttempts + 1 }),
+      deadLetters: new JsonLinesDeadLetterStore(localDeadLetterFile(config)),
+      positions: new PositionStore(pipePositionsFile(config)),
+    });
+    pipe.start();
+    return { stop: () => pipe.stop() };
+  },
+};
