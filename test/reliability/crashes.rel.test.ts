@@ -1,0 +1,58 @@
+import { awaitConvergence } from './support/pipeline-audit';
+import { runCartLoad } from './support/load';
+import { pidOf, pipelineComponents, waitUntilRunning } from './support/processes';
+import { recordOutcome } from './support/summary';
+
+const CARTS = Number(process.env.RELIABILITY_CRASH_CARTS ?? 150);
+const KILLS = 5;
+
+describe('crashes', () => {
+  it(`kill -9 pipeline processes ${KILLS} times during a load of ${CARTS} carts: everything converges`, async () => {
+    const victims = pipelineComponents();
+    expect(victims.length).toBeGreaterThan(0);
+    const killed: string[] = [];
+    // Seeded so a failure can be replayed with the same victims and moments.
+    let seed = Number(process.env.RELIABILITY_SEED ?? 20261127);
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const killMoments = Array.from({ length: KILLS }, (_, i) => Math.floor(((i + random()) / KILLS) * CARTS * 0.9));
+
+    let nextKill = 0;
+    let killing = Promise.resolve();
+    const load = await runCartLoad({
+      carts: CARTS,
+      concurrency: 8,
+      tag: 'CRASH',
+      onProgress: (done) => {
+        while (nextKill < KILLS && done >= killMoments[nextKill]!) {
+          nextKill++;
+          const victim = victims[Math.floor(random() * victims.length)]!;
+          // One kill at a time: each waits for the previous victim to be back, as a real crash loop would.
+          killing = killing.then(async () => {
+            const pid = pidOf(victim);
+            process.kill(pid, 'SIGKILL');
+            killed.push(victim);
+            await waitUntilRunning(victim, pid);
+          });
+        }
+      },
+    });
+    await killing;
+    const audit = await awaitConvergence(load.cartIds, 180_000);
+
+    recordOutcome({
+      scenario: 'crashes (kill -9)',
+      operations: load.commands,
+      faultsInjected: killed.length,
+      eventsLost: new Set([...audit.missingFromKinesis, ...audit.missingFromArchive]).size,
+      duplicatesInProjections: audit.projectionMismatches.length,
+      note: `killed ${killed.join(', ')}; archive duplicates ${audit.archiveDuplicates}`,
+    });
+    expect(load.failures).toEqual([]);
+    expect(killed).toHaveLength(KILLS);
+    expect(audit.missingFromKinesis).toEqual([]);
+    expect(audit.kinesisVersionGaps).toEqual([]);
+    expect(audit.missingFromArchive).toEqual([]);
+    expect(audit.archiveDuplicates).toBe(0);
+    expect(audit.projectionMismatches).toEqual([]);
+  });
+});

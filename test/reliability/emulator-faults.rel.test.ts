@@ -1,0 +1,35 @@
+import { api } from '../support/local-stack';
+import { awaitConvergence } from './support/pipeline-audit';
+import { runCartLoad } from './support/load';
+import { freeze } from './support/processes';
+import { recordOutcome } from './support/summary';
+
+const OUTAGE_MS = 10_000;
+
+describe('emulator faults', () => {
+  it.each([
+    ['kinesis', 'Kinesis unavailable'],
+    ['s3', 'S3 unavailable'],
+  ] as const)('%s frozen for 10 s under load: the API keeps accepting commands and all converges', async (emulator, scenario) => {
+    const outage = freeze(emulator, OUTAGE_MS);
+    const load = await runCartLoad({ carts: 40, concurrency: 4, tag: emulator.toUpperCase() });
+    await outage;
+    const health = await api('GET', '/health');
+    const audit = await awaitConvergence(load.cartIds, 180_000);
+
+    recordOutcome({
+      scenario,
+      operations: load.commands,
+      faultsInjected: 1,
+      eventsLost: new Set([...audit.missingFromKinesis, ...audit.missingFromArchive]).size,
+      duplicatesInProjections: audit.projectionMismatches.length,
+      note: `outage ${OUTAGE_MS / 1000} s; health after: ${health.status}; archive duplicates ${audit.archiveDuplicates}`,
+    });
+    expect(load.failures).toEqual([]);
+    expect(audit.missingFromKinesis).toEqual([]);
+    expect(audit.kinesisVersionGaps).toEqual([]);
+    expect(audit.missingFromArchive).toEqual([]);
+    expect(audit.archiveDuplicates).toBe(0);
+    expect(audit.projectionMismatches).toEqual([]);
+  });
+});
