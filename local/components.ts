@@ -9,6 +9,7 @@ export const COMPONENTS = {
   s3: { phase: 'emulator', load: async () => (await import('./emulators/s3rver')).s3Emulator },
   api: { phase: 'service', load: async () => (await import('./api/server')).apiServer },
   pipe: { phase: 'service', load: async () => (await import('./pipe/component')).localPipeComponent },
+  stepfunctions: { phase: 'service', load: async () => (await import('./stepfunctions/server')).stepFunctionsEndpoint },
 } as const satisfies Record<string, { phase: 'emulator' | 'service'; load: () => Promise<LocalComponent> }>;
 
 export type ComponentName = keyof typeof COMPONENTS;
