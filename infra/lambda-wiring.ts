@@ -1,10 +1,17 @@
+import { Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { ITEM_POPULARITY_RANKING } from '../adapters/dynamodb/projection-tables';
+import { ARCHIVE_INDEX_KEY } from '../application/backfill';
+import { ARCHIVE_EVENTS_PREFIX } from '../application/replay-window';
 import { ENV } from '../lambdas/environment';
+
+/** Where the replay's Distributed Map ResultWriter writes (statemachines/replay.asl.json). */
+export const REPLAY_RESULTS_PREFIX = 'replay-results';
 
 /** The resources a handler may be given. */
 export interface WiringResources {
@@ -19,20 +26,49 @@ export interface WiringResources {
 
 type Wire = (fn: NodejsFunction, resources: WiringResources) => void;
 
-/** Least-privilege helpers: the actions the adapters actually call, on exactly one resource (and its indexes). */
-const allow = (fn: NodejsFunction, actions: string[], resources: string[]) =>
+/** Least privilege: the actions the adapters actually call, on exactly the resources they use. */
+function allow(fn: NodejsFunction, actions: string[], resources: string[]): void {
   fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
+}
 
-const readEventStore = (fn: NodejsFunction, { eventStore }: WiringResources) => {
+/**
+ * Object grants under a key prefix: the keys are generated (hourly archive objects, Map Run results), so the
+ * resource must end in `*`; the prefix keeps it to one kind of object. Acknowledged for cdk-nag with that reason.
+ */
+function allowObjects(fn: NodejsFunction, actions: string[], bucket: Bucket, prefix: string): void {
+  allow(fn, actions, [bucket.arnForObjects(`${prefix}*`)]);
+  const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnBucket);
+  Validations.of(fn.role!).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+    reason: `Objects under ${prefix} have generated names (archive hours, Map Run results); the grant is limited to that prefix.`,
+  });
+}
+
+function readEventStore(fn: NodejsFunction, { eventStore }: WiringResources): void {
   fn.addEnvironment(ENV.eventStoreTable, eventStore.tableName);
   allow(fn, ['dynamodb:Query', 'dynamodb:GetItem'], [eventStore.tableArn]);
-};
+}
+
+function readProjections(fn: NodejsFunction, { cartSummary, itemPopularity }: WiringResources): void {
+  fn.addEnvironment(ENV.cartSummaryTable, cartSummary.tableName);
+  fn.addEnvironment(ENV.itemPopularityTable, itemPopularity.tableName);
+  allow(fn, ['dynamodb:GetItem'], [cartSummary.tableArn]);
+  // GET /read/items/top queries the ranking index.
+  allow(fn, ['dynamodb:GetItem', 'dynamodb:Query'], [itemPopularity.tableArn, `${itemPopularity.tableArn}/index/${ITEM_POPULARITY_RANKING.indexName}`]);
+}
+
+/** cart-summary: conditional Put per cart; item-popularity: TransactWriteItems of Updates (authorised per item). */
+function writeProjections(fn: NodejsFunction, resources: WiringResources): void {
+  readProjections(fn, resources);
+  allow(fn, ['dynamodb:PutItem'], [resources.cartSummary.tableArn]);
+  allow(fn, ['dynamodb:UpdateItem'], [resources.itemPopularity.tableArn]);
+}
 
 /**
  * What each Lambda of lambdas/registry.ts gets: environment variables (names from lambdas/environment.ts) and IAM
  * grants. Triggers (routes, the Pipe, event source mappings, state machines) are wired by their constructs. A
- * registry entry without a line here fails the synth, so a new handler cannot be deployed without a decision on
- * what it may touch.
+ * registry entry without a line here fails the synth, so no handler is deployed without a decision on what it
+ * may touch.
  */
 export const LAMBDA_WIRING: Record<string, Wire> = {
   cartApi: (fn, resources) => {
@@ -48,7 +84,65 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
     fn.addEnvironment(ENV.deadLetterQueueUrl, resources.cdcDeadLetterQueue.queueUrl);
     allow(fn, ['sqs:SendMessage'], [resources.cdcDeadLetterQueue.queueArn]);
   },
+  // Writes log lines only: its event source mapping grants the stream read, its role its own log group.
+  eventLog: () => {},
+  projections: (fn, resources) => {
+    // Gaps are caught up from the event store (the source of truth).
+    readEventStore(fn, resources);
+    writeProjections(fn, resources);
+  },
+  readApi: readProjections,
+
+  // The replay and backfill steps (statemachines/) share one module per machine that builds all its adapters at
+  // load, so each step gets every variable of its module; grants stay per step.
+  replayPlan: (fn, resources) => replayEnvironment(fn, resources),
+  replayReset: (fn, resources) => {
+    replayEnvironment(fn, resources);
+    // Rebuild empties the chosen projections: Scan + BatchWriteItem of deletes.
+    allow(fn, ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], [resources.cartSummary.tableArn, resources.itemPopularity.tableArn]);
+  },
+  replayObject: (fn, resources) => {
+    replayEnvironment(fn, resources);
+    allowObjects(fn, ['s3:GetObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+    readEventStore(fn, resources);
+    writeProjections(fn, resources);
+    // target "stream": republishes the events, flagged as replayed.
+    allow(fn, ['kinesis:PutRecords', 'kinesis:PutRecord'], [resources.eventsStream.streamArn]);
+  },
+  replaySummary: (fn, resources) => {
+    replayEnvironment(fn, resources);
+    // Reads the Distributed Map's ResultWriter manifest and result files.
+    allowObjects(fn, ['s3:GetObject'], resources.archive, `${REPLAY_RESULTS_PREFIX}/`);
+  },
+  backfillPlan: (fn, resources) => {
+    backfillEnvironment(fn, resources);
+    // Brings the archive index up to date: lists and reads the archive, rewrites the index object.
+    allow(fn, ['s3:ListBucket'], [resources.archive.bucketArn]);
+    allowObjects(fn, ['s3:GetObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+    allow(fn, ['s3:GetObject'], [resources.archive.arnForObjects(ARCHIVE_INDEX_KEY)]);
+    allow(fn, ['s3:PutObject'], [resources.archive.arnForObjects(ARCHIVE_INDEX_KEY)]);
+  },
+  backfillSegment: (fn, resources) => {
+    backfillEnvironment(fn, resources);
+    allow(fn, ['dynamodb:Scan'], [resources.eventStore.tableArn]);
+    allow(fn, ['s3:GetObject'], [resources.archive.arnForObjects(ARCHIVE_INDEX_KEY)]);
+    allowObjects(fn, ['s3:PutObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+  },
+  backfillSummary: (fn, resources) => backfillEnvironment(fn, resources),
 };
+
+function replayEnvironment(fn: NodejsFunction, r: WiringResources): void {
+  fn.addEnvironment(ENV.archiveBucket, r.archive.bucketName);
+  fn.addEnvironment(ENV.cartSummaryTable, r.cartSummary.tableName);
+  fn.addEnvironment(ENV.itemPopularityTable, r.itemPopularity.tableName);
+  fn.addEnvironment(ENV.eventStoreTable, r.eventStore.tableName);
+  fn.addEnvironment(ENV.eventsStream, r.eventsStream.streamName);
+}
+
+function backfillEnvironment(fn: NodejsFunction, r: WiringResources): void {
+  fn.addEnvironment(ENV.archiveBucket, r.archive.bucketName);
+  fn.addEnvironment(ENV.eventStoreTable, r.eventStore.tableName);
+}
 
 export function wireLambda(name: string, fn: NodejsFunction, resources: WiringResources): void {
   const wire = LAMBDA_WIRING[name];

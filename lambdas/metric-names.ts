@@ -78,11 +78,17 @@ export const METRIC = {
     emittedBy: 'projections',
     description: 'Events at or below the stored version, skipped as duplicates',
   },
-  eventsReplayed: {
-    name: 'EventsReplayed',
+  replayEventsRead: {
+    name: 'ReplayEventsRead',
     unit: MetricUnit.Count,
     emittedBy: 'replayObject',
-    description: 'Archived events a replay applied or republished',
+    description: 'Archived events a replay read',
+  },
+  replayEventsApplied: {
+    name: 'ReplayEventsApplied',
+    unit: MetricUnit.Count,
+    emittedBy: 'replayObject',
+    description: 'Archived events a replay applied to projections or republished to the stream',
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -1,13 +1,14 @@
 import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { AppendDelimiterToRecordProcessor, DeliveryStream, EnableLogging, KinesisStreamSource, S3Bucket } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { AppendDelimiterToRecordProcessor, Compression, DeliveryStream, EnableLogging, KinesisStreamSource, S3Bucket } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, CfnBucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ARCHIVE_EVENTS_PREFIX } from '../../application/replay-window';
 
-/** Archive object keys: the replay lists them by hour, so the layout is part of its contract. */
-export const ARCHIVE_PREFIX = 'events/';
+/** Archive object keys: the replay lists them by hour, so the layout is part of its contract (application/). */
+export const ARCHIVE_PREFIX = ARCHIVE_EVENTS_PREFIX;
 export const ARCHIVE_KEY_PREFIX = `${ARCHIVE_PREFIX}!{timestamp:yyyy/MM/dd/HH}/`;
 export const ARCHIVE_ERROR_PREFIX = 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/';
 
@@ -111,6 +112,8 @@ export class EventArchive extends Construct {
         dataOutputPrefix: ARCHIVE_KEY_PREFIX,
         errorOutputPrefix: ARCHIVE_ERROR_PREFIX,
         fileExtension: '.jsonl',
+        // Plain JSON Lines: the replay and backfill read the objects as they are.
+        compression: Compression.UNCOMPRESSED,
         bufferingInterval: Duration.seconds(60),
         bufferingSize: Size.mebibytes(8),
         processors: [new AppendDelimiterToRecordProcessor()],

@@ -87,7 +87,7 @@ export class FlowDashboard extends Construct {
       row(
         '7. Replays and backfills (Step Functions)',
         graph('Executions', r.stateMachines.flatMap((s) => [s.stateMachine.metricStarted({ label: `${s.name} started` }), s.stateMachine.metricSucceeded({ label: `${s.name} succeeded` })]), r.stateMachines.flatMap((s) => [s.stateMachine.metricFailed({ label: `${s.name} failed` })]), 12),
-        graph('Events replayed', customOf('eventsReplayed'), [], 12),
+        graph('Events replayed (read, applied)', customOf('replayEventsRead', 'replayEventsApplied'), [], 12),
       ),
       row('8. Dead letters', graph('Messages waiting in dead-letter queues', r.deadLetterQueues.map((d) => queueDepth(d.queue).with({ label: d.name })), [], 24)),
     ];

@@ -56,7 +56,7 @@ export class OperationsStateMachine extends Construct {
       definitionBody: DefinitionBody.fromFile(props.definitionFile),
       definitionSubstitutions: substitutions,
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ERROR, includeExecutionData: false },
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
 
     const role = this.stateMachine.role;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -11,6 +11,9 @@ import { LAMBDAS } from '../../lambdas/registry';
 /** Repository root: entries in lambdas/registry.ts are relative to it. */
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 
+/** Template metadata key on every deployed function: its lambdas/registry.ts name, entry file and export. */
+export const REGISTRY_METADATA_KEY = 'cdc-cart:registry';
+
 export type RegistryEntry = { readonly entry: string; readonly handler: string; readonly description: string };
 
 /** Sizes that differ from the default (256 MB, 30 s), by registry name; a name missing from the registry is ignored. */
@@ -18,8 +21,10 @@ const SIZING: Record<string, { memoryMb?: number; timeoutSeconds?: number }> = {
   // Pipes waits up to 15 minutes for an enrichment, but a batch of <= 500 events is parsed in well under a second.
   cdcEnrichment: { memoryMb: 512, timeoutSeconds: 60 },
   // A replay/backfill worker reads or writes one archive object or one Scan segment page per invocation.
-  replayObject: { memoryMb: 1024, timeoutSeconds: 300 },
-  backfillSegment: { memoryMb: 1024, timeoutSeconds: 300 },
+  replayObject: { memoryMb: 1024, timeoutSeconds: 900 },
+  backfillSegment: { memoryMb: 1024, timeoutSeconds: 900 },
+  replayReset: { timeoutSeconds: 900 },
+  backfillPlan: { memoryMb: 1024, timeoutSeconds: 900 },
 };
 
 export interface RegistryFunctionsProps {
@@ -92,6 +97,8 @@ export class RegistryFunctions extends Construct {
         bundleAwsSDK: true,
       },
     });
+    // Names the source in the template, so a test can prove that CDK deploys exactly the registry's handlers.
+    (fn.node.defaultChild as CfnFunction).addMetadata(REGISTRY_METADATA_KEY, { name, entry: definition.entry, handler: definition.handler });
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Node.js 22 is the runtime this project targets and tests (issue 6); raise it together with the local toolchain.',
