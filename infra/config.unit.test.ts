@@ -1,0 +1,34 @@
+import { loadDeploymentConfig } from './config';
+
+const fromContext = (context: Record<string, unknown>) => loadDeploymentConfig((key) => context[key]);
+
+describe('deployment configuration from CDK context', () => {
+  test('defaults: stage dev, on-demand stream, IAM authorization, 30-day logs', () => {
+    expect(fromContext({})).toMatchObject({ stage: 'dev', kinesisShardCount: 0, apiAuthorization: 'iam', logRetentionDays: 30, alarmConsumerIteratorAgeMs: 60_000 });
+  });
+
+  test('values given with -c arrive as strings and are coerced', () => {
+    expect(fromContext({ stage: 'prod', kinesisShardCount: '4', alarmApiLatencyP99Ms: '750', logRetentionDays: '90' })).toMatchObject({
+      stage: 'prod',
+      kinesisShardCount: 4,
+      alarmApiLatencyP99Ms: 750,
+      logRetentionDays: 90,
+    });
+  });
+
+  test.each([
+    [{ stage: 'Prod!' }, /stage/],
+    [{ logRetentionDays: '42' }, /logRetentionDays/],
+    [{ kinesisShardCount: '-1' }, /kinesisShardCount/],
+    [{ apiAuthorization: 'none' }, /apiAuthorization/],
+    [{ apiAuthorization: 'jwt' }, /jwtIssuer and jwtAudience/],
+    [{ alarmApi5xxPerMinute: 'many' }, /alarmApi5xxPerMinute/],
+    [{ archiveInfrequentAccessAfterDays: '60', archiveGlacierInstantRetrievalAfterDays: '70' }, /at least 30 days after/],
+  ])('refuses %j with a message naming the key', (context, message) => {
+    expect(() => fromContext(context)).toThrow(message);
+  });
+
+  test('JWT authorization with its issuer and audience', () => {
+    expect(fromContext({ apiAuthorization: 'jwt', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'cart' })).toMatchObject({ apiAuthorization: 'jwt' });
+  });
+});
