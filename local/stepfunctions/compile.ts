@@ -11,8 +11,11 @@ import { functionNameOf, localFunctionArn, stateMachineArn } from './arns';
 const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineType };
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
-/** The library's Task default is 60 s; AWS has none. A stand-in Map state runs as long as its children. */
-const DISTRIBUTED_MAP_TIMEOUT_SECONDS = 365 * 24 * 3600;
+/**
+ * The library's Task default is 60 s; AWS has none. A stand-in Map state runs as long as its children: 20 days,
+ * just under what a Node.js timer can hold (2^31 - 1 ms; a longer one fires at once).
+ */
+const DISTRIBUTED_MAP_TIMEOUT_SECONDS = 20 * 24 * 3600;
 const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:states:us-east-1:000000000000:activity:local-distributed-map';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
