@@ -28,7 +28,7 @@ export const STATE_MACHINES = {
       BackfillSegmentFunctionArn: 'backfillSegment',
       BackfillSummaryFunctionArn: 'backfillSummary',
     },
-    buckets: { ArchiveBucket: 'archiveBucket' },
+    buckets: {},
   },
 } as const satisfies Record<
   string,
