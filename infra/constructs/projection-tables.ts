@@ -31,13 +31,13 @@ export class ProjectionTables extends Construct {
     const tables = new Map<string, Table>();
     for (const spec of props.projections) {
       const table = new Table(this, spec.name, {
-          tableName: `${props.stage}-${spec.name}`,
-          partitionKey: { name: spec.partitionKey.name, type: attributeType(spec.partitionKey.type) },
-          sortKey: spec.sortKey ? { name: spec.sortKey.name, type: attributeType(spec.sortKey.type) } : undefined,
-          billingMode: BillingMode.PAY_PER_REQUEST,
-          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-          encryption: TableEncryption.AWS_MANAGED,
-          removalPolicy: RemovalPolicy.DESTROY,
+        tableName: `${props.stage}-${spec.name}`,
+        partitionKey: { name: spec.partitionKey.name, type: attributeType(spec.partitionKey.type) },
+        sortKey: spec.sortKey ? { name: spec.sortKey.name, type: attributeType(spec.sortKey.type) } : undefined,
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.DESTROY,
       });
       for (const index of spec.globalSecondaryIndexes ?? []) {
         table.addGlobalSecondaryIndex({
