@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { BackfillInput } from '../application/backfill';
+import { describeIssues } from '../application/replay';
+import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress, UsageError } from './replay-run';
+
+const USAGE = `usage: npm run backfill -- [--segments N] [--dry-run]
+
+Writes every event of the event store that the archive lacks into the archive, through the "backfill" state
+machine. Running it again adds nothing.
+  --segments N   parallel Scan segments, 1-64 (default 4)
+  --dry-run      count what is missing, write nothing
+${COMMON_USAGE.replaceAll('<machine>', 'backfill')}`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { ...COMMON_OPTIONS, segments: { type: 'string' }, 'dry-run': { type: 'boolean' } }, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.segments !== undefined && !/^\d+$/.test(values.segments)) throw new UsageError(`--segments must be a whole number, got "${values.segments}"`);
+  const input = BackfillInput.safeParse({
+    ...(values.segments === undefined ? {} : { segments: Number(values.segments) }),
+    ...(values['dry-run'] ? { dryRun: true } : {}),
+  });
+  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^segments:/, '--segments:'));
+  const target = await resolveTarget('backfill', values);
+  const execution = await runWithProgress(target, 'backfill', input.data, { unit: 'segments', ...(values.name ? { executionName: values.name } : {}) });
+  process.exitCode = report(execution);
+}
+
+main().catch((error) => fail(error, USAGE));

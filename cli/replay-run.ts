@@ -1,0 +1,171 @@
+import {
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  ListMapRunsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type DescribeExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
+
+// The SDK's notice about future Node.js releases is noise on an operator's terminal.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * What `npm run replay` and `npm run backfill` share: where the state machine is (the local endpoint by
+ * default, AWS with --aws), starting it, a progress bar from the Map Run's item counts, and the final summary.
+ */
+
+export interface Target {
+  readonly client: SFNClient;
+  readonly stateMachineArn: string;
+  readonly where: string;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const COMMON_OPTIONS = {
+  aws: { type: 'boolean' },
+  stage: { type: 'string' },
+  'state-machine-arn': { type: 'string' },
+  region: { type: 'string' },
+  name: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const COMMON_USAGE = `
+Where it runs:
+  (default)                  the local endpoint on 127.0.0.1:$STEPFUNCTIONS_PORT (8083), state machine "<machine>"
+  --aws                      AWS, with the usual credential chain (AWS_PROFILE, AWS_REGION, ...)
+  --stage NAME               on AWS: the state machine named "NAME-<machine>" (as infra/ deploys it)
+  --state-machine-arn ARN    this state machine, wherever it is (env <MACHINE>_STATE_MACHINE_ARN too)
+  --region REGION            AWS region (default: AWS_REGION)
+  --name NAME                execution name (default: <machine>-<timestamp>)
+  -h, --help                 this text`;
+
+/** Finds the state machine: explicit ARN, else the local one by name, else on AWS by (stage-prefixed) name. */
+export async function resolveTarget(machine: 'replay' | 'backfill', options: { aws?: boolean; stage?: string; 'state-machine-arn'?: string; region?: string }): Promise<Target> {
+  const explicitArn = options['state-machine-arn'] ?? process.env[`${machine.toUpperCase()}_STATE_MACHINE_ARN`];
+  if (!options.aws && !explicitArn?.includes(':states:')) {
+    const port = process.env.STEPFUNCTIONS_PORT || '8083';
+    const client = new SFNClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    return { client, stateMachineArn: explicitArn ?? `arn:aws:states:us-east-1:000000000000:stateMachine:${machine}`, where: `local endpoint 127.0.0.1:${port}` };
+  }
+  const client = new SFNClient(options.region ? { region: options.region } : {});
+  if (explicitArn) return { client, stateMachineArn: explicitArn, where: 'AWS' };
+  const wanted = options.stage ? `${options.stage}-${machine}` : undefined;
+  const candidates: { name: string; arn: string }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListStateMachinesCommand({ nextToken }));
+    for (const m of page.stateMachines ?? []) {
+      if (wanted ? m.name === wanted : m.name === machine || m.name?.endsWith(`-${machine}`)) candidates.push({ name: m.name!, arn: m.stateMachineArn! });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (candidates.length === 1) return { client, stateMachineArn: candidates[0]!.arn, where: 'AWS' };
+  if (candidates.length === 0) throw new UsageError(`no state machine named ${wanted ?? `"${machine}" or "*-${machine}"`} in this account and region; pass --stage or --state-machine-arn`);
+  throw new UsageError(`several state machines match: ${candidates.map((c) => c.name).join(', ')}; pass --stage or --state-machine-arn`);
+}
+
+export interface RunOptions {
+  readonly executionName?: string;
+  readonly unit: string;
+  readonly out?: NodeJS.WriteStream;
+}
+
+/** Starts the execution, shows progress until it ends, returns the final description. */
+export async function runWithProgress(target: Target, machine: string, input: unknown, options: RunOptions): Promise<DescribeExecutionCommandOutput> {
+  const out = options.out ?? process.stdout;
+  const name = options.executionName ?? `${machine}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const { executionArn } = await target.client.send(
+    new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  out.write(`started ${executionArn}\n  on ${target.where}, input ${JSON.stringify(input)}\n`);
+
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    out.write('\nstopping the execution (Ctrl-C again to leave it running)...\n');
+    void target.client.send(new StopExecutionCommand({ executionArn, error: 'StoppedByOperator', cause: 'Ctrl-C in the CLI' })).catch(() => undefined);
+  };
+  process.on('SIGINT', onSignal);
+
+  const started = Date.now();
+  let mapRunArn: string | undefined;
+  let lastLine = 0;
+  try {
+    for (;;) {
+      const execution = await target.client.send(new DescribeExecutionCommand({ executionArn }));
+      if (!mapRunArn) {
+        const { mapRuns } = await target.client.send(new ListMapRunsCommand({ executionArn: executionArn! })).catch(() => ({ mapRuns: [] }));
+        mapRunArn = mapRuns?.[0]?.mapRunArn;
+      }
+      const counts = mapRunArn ? (await target.client.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts : undefined;
+      const line = progressLine(counts, Date.now() - started, options.unit);
+      if (out.isTTY) out.write(`\r${line}\u001b[K`);
+      else if (Date.now() - lastLine > 5_000 || execution.status !== 'RUNNING') {
+        out.write(`${line}\n`);
+        lastLine = Date.now();
+      }
+      if (execution.status !== 'RUNNING') {
+        if (out.isTTY) out.write('\n');
+        return execution;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+export function progressLine(counts: { total?: number; succeeded?: number; failed?: number } | undefined, elapsedMs: number, unit: string): string {
+  const elapsed = `${Math.floor(elapsedMs / 60_000)}:${String(Math.floor(elapsedMs / 1000) % 60).padStart(2, '0')}`;
+  if (!counts?.total) return `preparing... ${elapsed}`;
+  const done = (counts.succeeded ?? 0) + (counts.failed ?? 0);
+  const width = 30;
+  const filled = Math.round((done / counts.total) * width);
+  const rate = done / Math.max(elapsedMs / 1000, 0.001);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${counts.total} ${unit} ${rate.toFixed(1)} ${unit}/s${counts.failed ? `, ${counts.failed} failed` : ''}  ${elapsed}`;
+}
+
+/** Prints the output (or the failure report) and returns the exit code. */
+export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.WriteStream = process.stdout): number {
+  if (execution.status === 'SUCCEEDED') {
+    const output = JSON.parse(execution.output ?? '{}') as Record<string, unknown>;
+    out.write('succeeded:\n');
+    for (const [key, value] of Object.entries(output)) out.write(`  ${key.padEnd(22)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
+    return 0;
+  }
+  process.stderr.write(`${execution.status?.toLowerCase()}: ${execution.error ?? ''}\n`);
+  let cause: unknown = execution.cause;
+  try {
+    cause = JSON.parse(execution.cause ?? '');
+  } catch {
+    // a plain-text cause
+  }
+  process.stderr.write(`${typeof cause === 'string' ? cause : JSON.stringify(cause, null, 2)}\n`);
+  return 1;
+}
+
+export function fail(error: unknown, usage: string): never {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`error: ${(error as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
+  const name = (error as Error).name;
+  if (name === 'ECONNREFUSED' || (error as { code?: string }).code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String((error as Error).message))) {
+    process.stderr.write('error: no Step Functions endpoint answers; start the local stack (npm start) or pass --aws\n');
+    process.exit(1);
+  }
+  process.stderr.write(`error: ${name}: ${(error as Error).message}\n`);
+  process.exit(1);
+}

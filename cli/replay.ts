@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { describeIssues, ReplayInput } from '../application/replay';
+import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress, UsageError } from './replay-run';
+
+const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild] [--projections a,b] [--dry-run]
+
+Replays the S3 archive through the "replay" state machine.
+  --target projections|stream  apply to the read models, or republish to the stream flagged replayed
+  --from, --to ISO-8601        window of archive (arrival) hours, both ends inclusive; default: the whole archive
+  --projections a,b            which read models (default: all: cart-summary, item-popularity)
+  --rebuild                    empty those read models first, then replay (target projections only)
+  --dry-run                    read and check everything, change nothing
+${COMMON_USAGE.replaceAll('<machine>', 'replay')}
+
+examples:
+  npm run replay -- --target projections --rebuild
+  npm run replay -- --target stream --from 2024-05-01T10:00:00Z --to 2024-05-01T12:00:00Z
+  npm run replay -- --aws --stage prod --target projections --projections cart-summary --rebuild`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      ...COMMON_OPTIONS,
+      target: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      projections: { type: 'string' },
+      rebuild: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const candidate = {
+    ...(values.from === undefined ? {} : { from: values.from }),
+    ...(values.to === undefined ? {} : { to: values.to }),
+    target: values.target,
+    ...(values.projections === undefined ? {} : { projections: values.projections.split(',').map((name) => name.trim()).filter(Boolean) }),
+    ...(values.rebuild ? { rebuild: true } : {}),
+    ...(values['dry-run'] ? { dryRun: true } : {}),
+  };
+  // The state machine validates too; checking here first saves a round trip and names the CLI flag.
+  const input = ReplayInput.safeParse(candidate);
+  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^target: .*$/m, '--target must be "projections" or "stream"'));
+  const target = await resolveTarget('replay', values);
+  const execution = await runWithProgress(target, 'replay', input.data, { unit: 'objects', ...(values.name ? { executionName: values.name } : {}) });
+  process.exitCode = report(execution);
+}
+
+main().catch((error) => fail(error, USAGE));
