@@ -1,0 +1,12 @@
+import type { BenchEntry } from '../harness';
+import { appendCost } from './append-cost';
+import { castorePeer } from './castore-peer';
+
+/**
+ * Every benchmark entry, in run order. To add one: write a module exporting a BenchEntry (see bench/harness.ts)
+ * and add ONE line here.
+ */
+export const ENTRIES: readonly BenchEntry[] = [
+  appendCost,
+  castorePeer,
+];
