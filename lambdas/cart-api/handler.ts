@@ -28,7 +28,9 @@ const idempotentApi = makeIdempotent(async (event: APIGatewayProxyEventV2, _cont
   persistenceStore: new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTable), awsSdkV3Client: client }),
   config: new IdempotencyConfig({
     eventKeyJmesPath: 'headers."idempotency-key" && [headers."idempotency-key", requestContext.http.method, rawPath]',
-    payloadValidationJmesPath: 'body',
+    // An array, never null: a request without a body (POST /carts, DELETE) must still hash. The query string
+    // counts too: DELETE ?quantity=1 and ?quantity=2 under one key are different requests.
+    payloadValidationJmesPath: '[body, rawQueryString]',
     expiresAfterSeconds: 24 * 60 * 60,
   }),
 });
