@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { s3Client, sfnClient } from '../../adapters/aws-clients';
+import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
+import { parseArchiveObject } from '../../application/replay';
+import { CHART_IDS, type BenchEntry } from '../harness';
+import { cartEnvelopes } from '../support/cart-events';
+
+const EVENTS_PER_CART = 10;
+const EVENTS_PER_OBJECT = 1_000;
+/** The replay's Distributed Map runs 16 objects at a time; the floor reads with the same parallelism. */
+const READ_CONCURRENCY = 16;
+
+/**
+ * Replay throughput: the replay state machine (local endpoint, Distributed Map, one Lambda per archive object,
+ * applying to both projections in DynamoDB Local) over a seeded archive, against the floor of reading and
+ * parsing the same objects from s3rver (list, GetObject, JSON + envelope validation) without applying them.
+ */
+export const replayThroughput: BenchEntry = {
+  name: 'replay',
+  title: 'Replay: events/s through the state machine into the projections, against reading and parsing the archive',
+  async run(ctx) {
+    const sizes = ctx.scale([20_000, 100_000], [1_000, 3_000]);
+    const archive = new S3ArchiveObjects(s3Client(), ctx.stack.resources.archiveBucket);
+    const sfn = sfnClient();
+    const rows = [];
+    const replayPoints: { x: number; y: number }[] = [];
+    const floorPoints: { x: number; y: number }[] = [];
+    for (const [index, size] of sizes.entries()) {
+      // Each size in its own archive day (long past, so nothing live lands there): the window selects it alone.
+      const day = `2001-01-${String(index + 1).padStart(2, '0')}`;
+      const prefix = `events/${day.replaceAll('-', '/')}/`;
+      ctx.log(`seeding ${size} events under ${prefix}...`);
+      const objects = await seed(archive, prefix, size);
+
+      const floor = await readAndParse(archive, prefix);
+      if (floor.events !== size) throw new Error(`the floor read ${floor.events} events, expected ${size}`);
+
+      ctx.log(`replaying ${size} events...`);
+      const started = performance.now();
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:replay',
+          name: `bench-${randomUUID()}`,
+          input: JSON.stringify({ target: 'projections', from: `${day}T00:00:00Z`, to: `${day}T23:59:59Z` }),
+        }),
+      );
+      let execution;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      } while (execution.status === 'RUNNING');
+      const seconds = (performance.now() - started) / 1000;
+      if (execution.status !== 'SUCCEEDED') throw new Error(`replay ${execution.status}: ${execution.error}: ${execution.cause}`);
+      const output = JSON.parse(execution.output!) as { eventsRead: number; applied: number; objects: number };
+      if (output.eventsRead !== size || output.applied !== size * 2) throw new Error(`replay read ${output.eventsRead} and applied ${output.applied}, expected ${size} and ${size * 2}`);
+
+      const replayRate = size / seconds;
+      const floorRate = size / floor.seconds;
+      rows.push([size, objects, Math.round(replayRate), Math.round(floorRate), +(replayRate / floorRate).toFixed(3), +seconds.toFixed(1)]);
+      replayPoints.push({ x: size, y: replayRate });
+      floorPoints.push({ x: size, y: floorRate });
+      ctx.ratio({
+        name: `replay events/s, ${size} events`,
+        subject: 'replay into projections',
+        subjectValue: replayRate,
+        baseline: 'read + parse floor',
+        baselineValue: floorRate,
+        unit: 'events/s',
+        higherIsBetter: true,
+      });
+      ctx.log(`${size} events: replay ${Math.round(replayRate)} events/s, floor ${Math.round(floorRate)} events/s`);
+    }
+    ctx.table({
+      title: 'Replay into both projections vs reading and parsing the same archive',
+      columns: ['events', 'objects', 'replay events/s', 'floor events/s', 'replay ÷ floor', 'replay seconds'],
+      rows,
+      notes: [
+        `archive: JSON Lines objects of ${EVENTS_PER_OBJECT} events, carts of ${EVENTS_PER_CART} events, each cart within one object`,
+        'replay = the replay state machine on the local endpoint (Distributed Map, MaxConcurrency 16, one Lambda per object), applying every event to cart-summary and item-popularity in DynamoDB Local; timed from StartExecution to SUCCEEDED',
+        'the replay is bounded by the projections\' conditional writes to DynamoDB Local (one process, writes serialised in its SQLite store), not by reading the archive: see the floor',
+        `floor = ListObjectsV2 + GetObject of the same objects from s3rver, ${READ_CONCURRENCY} at a time, each line JSON-parsed and validated as an EventEnvelope, nothing applied`,
+      ],
+    });
+    ctx.series({ chart: CHART_IDS.replayVsFloor, chartTitle: 'Replay throughput vs the read+parse floor', xLabel: 'events in the archive window', yLabel: 'events/s', logY: true, name: 'replay into projections', points: replayPoints });
+    ctx.series({ chart: CHART_IDS.replayVsFloor, chartTitle: 'Replay throughput vs the read+parse floor', xLabel: 'events in the archive window', yLabel: 'events/s', logY: true, name: 'read + parse floor', points: floorPoints });
+  },
+};
+
+async function seed(archive: S3ArchiveObjects, prefix: string, size: number): Promise<number> {
+  const carts = Math.ceil(size / EVENTS_PER_CART);
+  const cartsPerObject = EVENTS_PER_OBJECT / EVENTS_PER_CART;
+  let objects = 0;
+  for (let first = 0; first < carts; first += cartsPerObject) {
+    const lines: string[] = [];
+    for (let cart = first; cart < Math.min(carts, first + cartsPerObject); cart++) {
+      for (const event of cartEnvelopes(`bench-${randomUUID()}`, 0, EVENTS_PER_CART)) lines.push(`${JSON.stringify(event)}\n`);
+    }
+    const hour = String(objects % 24).padStart(2, '0');
+    await archive.write(`${prefix}${hour}/bench-${objects}.jsonl`, lines.join(''));
+    objects++;
+  }
+  return objects;
+}
+
+async function readAndParse(archive: S3ArchiveObjects, prefix: string): Promise<{ events: number; seconds: number }> {
+  const started = performance.now();
+  const keys: string[] = [];
+  for await (const object of archive.list(prefix)) keys.push(object.key);
+  let events = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: READ_CONCURRENCY }, async () => {
+      while (next < keys.length) {
+        const text = await archive.read(keys[next++]!);
+        const parsed = parseArchiveObject(text ?? '');
+        if (parsed.invalid.length > 0) throw new Error('the seeded archive has invalid lines');
+        events += parsed.events.length;
+      }
+    }),
+  );
+  return { events, seconds: (performance.now() - started) / 1000 };
+}
