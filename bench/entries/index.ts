@@ -1,6 +1,7 @@
 import type { BenchEntry } from '../harness';
 import { appendCost } from './append-cost';
 import { castorePeer } from './castore-peer';
+import { replayThroughput } from './replay';
 
 /**
  * Every benchmark entry, in run order. To add one: write a module exporting a BenchEntry (see bench/harness.ts)
@@ -9,4 +10,5 @@ import { castorePeer } from './castore-peer';
 export const ENTRIES: readonly BenchEntry[] = [
   appendCost,
   castorePeer,
+  replayThroughput,
 ];
