@@ -9,6 +9,8 @@ export const COMPONENTS = {
   s3: { phase: 'emulator', load: async () => (await import('./emulators/s3rver')).s3Emulator },
   api: { phase: 'service', load: async () => (await import('./api/server')).apiServer },
   pipe: { phase: 'service', load: async () => (await import('./pipe/component')).localPipeComponent },
+  consumers: { phase: 'service', load: async () => (await import('./kinesis-consumer/component')).kinesisConsumers },
+  archiver: { phase: 'service', load: async () => (await import('./archiver/component')).archiverComponent },
   stepfunctions: { phase: 'service', load: async () => (await import('./stepfunctions/server')).stepFunctionsEndpoint },
 } as const satisfies Record<string, { phase: 'emulator' | 'service'; load: () => Promise<LocalComponent> }>;
 

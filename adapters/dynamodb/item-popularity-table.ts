@@ -119,8 +119,9 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     mode: { kind: 'whole' } | { kind: 'chunk'; index: number; of: number },
   ) {
     const last = mode.kind === 'whole' || mode.index === mode.of - 1;
-    const names: Record<string, string> = { '#version': 'version', '#pk': ITEM_POPULARITY_KEY.partitionKey };
+    const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = { ':from': from.version };
+    if (from.version === 0) names['#pk'] = ITEM_POPULARITY_KEY.partitionKey;
     const fromCondition = from.version === 0 ? '(attribute_not_exists(#pk) OR #version = :from)' : '#version = :from';
     let pendingCondition = 'attribute_not_exists(pendingVersion)';
     if (mode.kind === 'chunk' && mode.index > 0) {

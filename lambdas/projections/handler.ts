@@ -18,9 +18,20 @@ export async function handler(event: KinesisStreamEvent, context: Context): Prom
   let applied = 0;
   let skipped = 0;
   const applyRecord = inOrderPerPartitionKey(async (record: EnvelopeRecord) => {
-    const outcome = await projections.applyOne(record.kinesis.data);
-    if (outcome === 'applied') applied++;
-    else skipped++;
+    try {
+      const outcome = await projections.applyOne(record.kinesis.data);
+      if (outcome === 'applied') applied++;
+      else skipped++;
+    } catch (error) {
+      logger.error('event not applied; the record is reported for retry', {
+        error: error as Error,
+        eventId: record.kinesis.data.eventId,
+        aggregateId: record.kinesis.data.aggregateId,
+        version: record.kinesis.data.version,
+        sequenceNumber: record.kinesis.sequenceNumber,
+      });
+      throw error;
+    }
   });
   try {
     return await processPartialResponse(event, applyRecord, processor, { context, throwOnFullBatchFailure: false });

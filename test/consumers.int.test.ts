@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { isFresh, readHeartbeat } from '../local/process/heartbeat';
+import type { EventEnvelope } from '../domain/events';
+import { archivedLines, eventually, putEnvelopes } from './support/consumers';
+import { api, testStack } from './support/local-stack';
+
+jest.setTimeout(120_000);
+
+const ARCHIVE_KEY = /^events\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.jsonl$/;
+
+describe('consumers: commands over HTTP reach the read API and the archive', () => {
+  it('reflects a cart and its items in the read API within seconds, and archives each of its events once', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 8)}`;
+    const other = `${sku}-B`;
+    const { cartId } = (await api('POST', '/carts')).body;
+    await api('POST', `/carts/${cartId}/items`, { body: { sku, quantity: 3 } });
+    await api('POST', `/carts/${cartId}/items`, { body: { sku: other, quantity: 1 } });
+    await api('POST', `/carts/${cartId}/items`, { body: { sku, quantity: 2 } });
+    await api('DELETE', `/carts/${cartId}/items/${sku}?quantity=1`);
+
+    const summary = await eventually('the cart at version 5 in the read API', async () => {
+      const response = await api('GET', `/read/carts/${cartId}`);
+      return response.status === 200 && response.body.version === 5 ? response.body : undefined;
+    });
+    expect(summary).toEqual({ cartId, status: 'OPEN', items: [{ sku, quantity: 4 }, { sku: other, quantity: 1 }], totalQuantity: 5, version: 5 });
+
+    const top = (await api('GET', '/read/items/top?limit=100')).body;
+    expect(top.limit).toBe(100);
+    expect(top.items).toEqual(expect.arrayContaining([{ sku, timesAdded: 2, quantityInOpenCarts: 4 }, { sku: other, timesAdded: 1, quantityInOpenCarts: 1 }]));
+
+    await api('POST', `/carts/${cartId}/close`);
+    await eventually('the closed cart in the read API', async () => {
+      const response = await api('GET', `/read/carts/${cartId}`);
+      return response.body.status === 'CLOSED' && response.body.version === 6 ? true : undefined;
+    });
+    const afterClose = (await api('GET', '/read/items/top?limit=100')).body.items;
+    expect(afterClose).toEqual(expect.arrayContaining([{ sku, timesAdded: 2, quantityInOpenCarts: 0 }]));
+
+    const archived = await eventually('the cart events in the archive', async () => {
+      const lines = (await archivedLines()).filter((line) => line.envelope.aggregateId === cartId);
+      return lines.length >= 6 ? lines : undefined;
+    });
+    expect(archived.map((line) => line.envelope.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const { key } of archived) expect(key).toMatch(ARCHIVE_KEY);
+  });
+
+  it('answers the read API with JSON errors for bad input and for carts not projected', async () => {
+    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=5&other=1']) {
+      const response = await api('GET', `/read/items/top?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('INVALID_REQUEST');
+    }
+    expect((await api('GET', '/read/carts/not-a-uuid')).status).toBe(400);
+    const missing = await api('GET', `/read/carts/${randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('CART_NOT_FOUND');
+    const defaults = await api('GET', '/read/items/top');
+    expect(defaults.status).toBe(200);
+    expect(defaults.body.limit).toBe(10);
+  });
+});
+
+describe('consumers survive kill -9', () => {
+  const probe = (run: string, n: number): EventEnvelope => ({
+    eventId: `${run}-${n}`,
+    aggregateType: 'ArchiveProbe',
+    aggregateId: `${run}-${n % 7}`,
+    version: Math.floor(n / 7) + 1,
+    type: 'Probed',
+    schemaVersion: 1,
+    occurredAt: new Date().toISOString(),
+    data: { n },
+  });
+
+  async function kill(component: string): Promise<void> {
+    const { dataDir } = testStack();
+    const before = readHeartbeat(dataDir, component);
+    if (!before) throw new Error(`${component} has no heartbeat`);
+    process.kill(before.pid, 'SIGKILL');
+    await eventually(`${component} to be restarted`, async () => {
+      const beat = readHeartbeat(dataDir, component);
+      return beat && beat.pid !== before.pid && isFresh(beat) ? true : undefined;
+    }, 30_000);
+  }
+
+  it('the archiver killed mid-batch and restarted still archives every event exactly once', async () => {
+    const run = `probe-${randomUUID().slice(0, 8)}`;
+    const events = Array.from({ length: 600 }, (_, n) => probe(run, n));
+    await putEnvelopes(events.slice(0, 250));
+    await eventually('a first archive object with probe events', async () => ((await archivedLines()).some((l) => l.envelope.eventId.startsWith(run)) ? true : undefined));
+    await putEnvelopes(events.slice(250, 500));
+    await kill('archiver'); // with records buffered (the flush interval is 2 s) or an object being written
+    await putEnvelopes(events.slice(500));
+
+    const ids = await eventually('every probe event in the archive', async () => {
+      const found = (await archivedLines()).filter((l) => l.envelope.eventId.startsWith(run)).map((l) => l.envelope.eventId);
+      return new Set(found).size === events.length ? found : undefined;
+    }, 45_000);
+    expect(ids.length).toBe(events.length); // each once: no object written twice, no batch archived twice
+  });
+
+  it('the projections consumer killed mid-flow resumes from its checkpoint and catches up', async () => {
+    const { cartId } = (await api('POST', '/carts')).body;
+    const add = (i: number) => api('POST', `/carts/${cartId}/items`, { body: { sku: `K-${i % 4}`, quantity: 1 } });
+    for (let i = 0; i < 10; i++) await add(i);
+    await kill('consumers');
+    for (let i = 10; i < 20; i++) await add(i);
+    const summary = await eventually('all 21 events of the cart projected', async () => {
+      const response = await api('GET', `/read/carts/${cartId}`);
+      return response.body.version === 21 ? response.body : undefined;
+    }, 45_000);
+    expect(summary.totalQuantity).toBe(20);
+    expect(summary.items).toHaveLength(4);
+  });
+});

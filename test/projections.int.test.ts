@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbDocumentClient } from '../adapters/aws-clients';
+import { DynamoDbCartSummaryTable } from '../adapters/dynamodb/cart-summary-table';
+import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
+import { DynamoDbItemPopularityTable } from '../adapters/dynamodb/item-popularity-table';
+import { skuRowKey } from '../adapters/dynamodb/projection-tables';
+import { executeCartCommand } from '../application/cart-commands';
+import { CartProjections } from '../application/projections';
+import type { EventEnvelope } from '../domain/events';
+import { foldProjections } from '../domain/projections';
+import { testStack } from './support/local-stack';
+
+jest.setTimeout(120_000);
+
+/**
+ * The DynamoDB projection adapters against DynamoDB Local, with a second writer racing the live projections
+ * consumer (the commands below reach it through the Pipe): shuffled, duplicated delivery must still end equal to
+ * the from-scratch fold. One cart holds 120 distinct skus, so closing it takes the chunked (> 99 skus) path.
+ */
+describe('projection tables in DynamoDB', () => {
+  it('end equal to a from-scratch fold under duplicates, re-ordering and a concurrent writer', async () => {
+    const { resources } = testStack();
+    const documents = dynamoDbDocumentClient();
+    const store = new DynamoDbEventStore(documents, resources.eventStoreTable);
+    const summaries = new DynamoDbCartSummaryTable(documents, resources.cartSummaryTable);
+    const popularity = new DynamoDbItemPopularityTable(documents, resources.itemPopularityTable);
+    const projections = new CartProjections([summaries, popularity], store);
+
+    const run = randomUUID().slice(0, 8);
+    const skus = Array.from({ length: 4 }, (_, i) => `P-${run}-${i}`);
+    const bigCart = randomUUID();
+    const carts = [randomUUID(), randomUUID(), randomUUID(), bigCart];
+    const events: EventEnvelope[] = [];
+    const exec = async (cartId: string, command: Parameters<typeof executeCartCommand>[2]) => events.push(...(await executeCartCommand(store, cartId, command)).events);
+    for (const [index, cartId] of carts.entries()) {
+      await exec(cartId, { type: 'OpenCart' });
+      for (let i = 0; i < 6; i++) await exec(cartId, { type: 'AddItem', sku: skus[(index + i) % skus.length]!, quantity: 1 + ((index + i) % 3) });
+      await exec(cartId, { type: 'RemoveItem', sku: skus[index % skus.length]! });
+    }
+    const manySkus = Array.from({ length: 120 }, (_, i) => `M-${run}-${String(i).padStart(3, '0')}`);
+    for (const sku of manySkus) await exec(bigCart, { type: 'AddItem', sku, quantity: 2 });
+    await exec(carts[0]!, { type: 'CloseCart' });
+
+    // Deliver every event twice, in a scrambled order, in batches, before the big cart is closed...
+    const scrambled = [...events, ...events].map((e, i) => ({ e, key: (i * 7919) % 1009 })).sort((a, b) => a.key - b.key).map((x) => x.e);
+    for (let i = 0; i < scrambled.length; i += 37) await projections.apply(scrambled.slice(i, i + 37));
+    // ...then close it (more than 99 sku rows change in one event) and apply it from here too.
+    await exec(bigCart, { type: 'CloseCart' });
+    await projections.apply(events.slice(-1));
+
+    const expected = foldProjections(events);
+    for (const cartId of carts) {
+      expect(await summaries.summary(cartId)).toEqual(expected.cartSummaries.get(cartId));
+    }
+    // The live consumer races on the same rows; give it time to finish, then every sku row must equal the fold.
+    const deadline = Date.now() + 30_000;
+    let rows: unknown[] = [];
+    let wanted: unknown[] = [];
+    while (Date.now() < deadline) {
+      rows = await Promise.all(
+        [...skus, ...manySkus].map(async (sku) => {
+          const { Item } = await documents.send(new GetCommand({ TableName: resources.itemPopularityTable, Key: { pk: skuRowKey(sku) } }));
+          return Item && { sku: Item.sku, timesAdded: Item.timesAdded, quantityInOpenCarts: Item.quantityInOpenCarts };
+        }),
+      );
+      wanted = [...skus, ...manySkus].map((sku) => expected.itemPopularity.get(sku));
+      if (JSON.stringify(rows) === JSON.stringify(wanted)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(rows).toEqual(wanted);
+    expect(expected.itemPopularity.get(manySkus[0]!)).toEqual({ sku: manySkus[0], timesAdded: 1, quantityInOpenCarts: 0 });
+  });
+});

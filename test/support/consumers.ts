@@ -1,0 +1,56 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { kinesisClient, s3Client } from '../../adapters/aws-clients';
+import type { EventEnvelope } from '../../domain/events';
+import { testStack } from './local-stack';
+
+/** Polls until `check` returns a value (not undefined), or fails with the last value seen at the deadline. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Puts envelopes straight into the stream, as the Pipe would: Data = JSON, PartitionKey = aggregateId. */
+export async function putEnvelopes(envelopes: readonly EventEnvelope[]): Promise<void> {
+  const kinesis = kinesisClient();
+  for (let i = 0; i < envelopes.length; i += 500) {
+    let batch = envelopes.slice(i, i + 500);
+    while (batch.length > 0) {
+      const result = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: testStack().resources.eventsStream,
+          Records: batch.map((e) => ({ Data: Buffer.from(JSON.stringify(e)), PartitionKey: e.aggregateId })),
+        }),
+      );
+      batch = batch.filter((_, index) => result.Records?.[index]?.ErrorCode);
+    }
+  }
+}
+
+/** Every line of every archive object, with the key it is in. */
+export async function archivedLines(): Promise<{ key: string; envelope: EventEnvelope }[]> {
+  const s3 = s3Client();
+  const bucket = testStack().resources.archiveBucket;
+  const lines: { key: string; envelope: EventEnvelope }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'events/', ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }))).Body!.transformToString('utf8');
+      if (!body.endsWith('\n')) throw new Error(`archive object ${object.Key} does not end with a newline`);
+      for (const line of body.split('\n').filter(Boolean)) lines.push({ key: object.Key!, envelope: JSON.parse(line) as EventEnvelope });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return lines;
+}
