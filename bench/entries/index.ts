@@ -1,6 +1,7 @@
 import type { BenchEntry } from '../harness';
 import { appendCost } from './append-cost';
 import { castorePeer } from './castore-peer';
+import { consumersBench } from './consumers';
 import { replayThroughput } from './replay';
 
 /**
@@ -11,4 +12,5 @@ export const ENTRIES: readonly BenchEntry[] = [
   appendCost,
   castorePeer,
   replayThroughput,
+  consumersBench,
 ];
