@@ -32,6 +32,11 @@ export interface BenchContext {
   ratio(ratio: BenchRatio): void;
   /** Points for a chart (SVG in the report). Well-known ids: see CHART_IDS. */
   series(series: BenchSeries): void;
+  /**
+   * Work to run when the entry ends, failed or not, last registered first: drop its tables, stop what it
+   * started. Leftovers would slow the entries after it. A failing clean-up is logged, not fatal.
+   */
+  cleanUp(work: () => Promise<void> | void): void;
 }
 
 export type Cell = string | number | null;
@@ -137,6 +142,7 @@ export async function runEntries(entries: readonly BenchEntry[], options: RunOpt
     const tables: BenchTable[] = [];
     const ratios: EntryResult['ratios'] = [];
     const series: BenchSeries[] = [];
+    const cleanUps: (() => Promise<void> | void)[] = [];
     const ctx: BenchContext = {
       quick: options.quick,
       stack: options.stack,
@@ -146,6 +152,7 @@ export async function runEntries(entries: readonly BenchEntry[], options: RunOpt
       table: (table) => void tables.push(table),
       ratio: (ratio) => void ratios.push({ ...ratio, ...compare(ratio) }),
       series: (s) => void series.push(s),
+      cleanUp: (work) => void cleanUps.push(work),
     };
     const started = Date.now();
     log(`[${entry.name}] ${entry.title}`);
@@ -156,6 +163,13 @@ export async function runEntries(entries: readonly BenchEntry[], options: RunOpt
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       log(`[${entry.name}] FAILED: ${message}`);
       results.push({ name: entry.name, title: entry.title, status: 'failed', error: message, durationMs: Date.now() - started, tables, ratios, series });
+    }
+    for (const work of cleanUps.reverse()) {
+      try {
+        await work();
+      } catch (error) {
+        log(`[${entry.name}] clean-up failed: ${String(error)}`);
+      }
     }
     log(`[${entry.name}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -17,10 +17,13 @@ const reporting: BenchEntry = {
     ctx.series({ chart: CHART_IDS.appendCostVsHistory, chartTitle: 'Append cost', xLabel: 'history', yLabel: 'WCU', logX: true, name: 'seed', points: [{ x: 1, y: 1 }, { x: 100, y: 16 }], note: 'stops at 2,626' });
   },
 };
+const cleaned: string[] = [];
 const failing: BenchEntry = {
   name: 'failing',
   title: 'An entry that fails half-way',
   async run(ctx) {
+    ctx.cleanUp(() => void cleaned.push('first'));
+    ctx.cleanUp(() => void cleaned.push('second'));
     ctx.table({ title: 'partial', columns: ['a'], rows: [[1]] });
     throw new Error('emulator went away');
   },
@@ -57,6 +60,7 @@ describe('bench harness', () => {
 
   it('runs every entry, keeps what a failing one reported, and goes on to the next', async () => {
     const lines: string[] = [];
+    cleaned.splice(0);
     const results = await runEntries([failing, reporting], { quick: true, stack, log: (line) => lines.push(line) });
     expect(results.map((r) => [r.name, r.status])).toEqual([
       ['failing', 'failed'],
@@ -67,6 +71,7 @@ describe('bench harness', () => {
     expect(results[1]!.tables[0]!.rows[0]![0]).toBe(10); // ctx.scale picked the quick value
     expect(results[1]!.ratios[0]).toMatchObject({ ratio: 3, verdict: 'ours better by ×3.00' });
     expect(lines.some((line) => line.startsWith('[failing] FAILED: Error: emulator went away'))).toBe(true);
+    expect(cleaned).toEqual(['second', 'first']); // cleaned up although it failed, last registered first
   });
 
   it('renders the report: summary, one SVG per chart, placeholders for charts no entry reported, tables and ratios', async () => {

@@ -10,7 +10,7 @@ import type { EventEnvelope } from '../../domain/events';
 import { CHART_IDS, type BenchContext, type BenchEntry, type Cell } from '../harness';
 import { cartEnvelopes } from '../support/cart-events';
 import { mean, median, timeMs } from '../support/measure';
-import { eventStoreTableLike, freshTable } from '../support/tables';
+import { dropTables, eventStoreTableLike, freshTable } from '../support/tables';
 
 /**
  * What one more event costs to write as a cart's history grows: our event store (one item per event) against
@@ -32,6 +32,7 @@ export const appendCost: BenchEntry = {
       KeySchema: [{ AttributeName: 'Uuid', KeyType: 'HASH' }],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
+    ctx.cleanUp(() => dropTables(client, [oursTable, seedTable]));
     const histories = ctx.scale([1, 100, 1_000, 10_000], [1, 100]);
     const appendsPerPoint = ctx.scale(20, 3);
     const loadsPerPoint = ctx.scale(3, 1);

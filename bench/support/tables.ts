@@ -22,3 +22,12 @@ export function eventStoreTableLike(config: LocalConfig, TableName: string): Cre
   if (!template) throw new Error('local/resources.ts no longer defines the event store table');
   return { ...template, TableName };
 }
+
+/** Drops an entry's tables when it is done, so that their data does not slow DynamoDB Local for the next entry. */
+export async function dropTables(client: DynamoDBClient, names: readonly string[]): Promise<void> {
+  for (const TableName of names) {
+    await client.send(new DeleteTableCommand({ TableName })).catch((error: unknown) => {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    });
+  }
+}
