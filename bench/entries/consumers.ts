@@ -79,6 +79,10 @@ async function projectionThroughput(ctx: BenchContext): Promise<void> {
     return { seconds, applied, skipped, eventsPerSecond: delivered.length / seconds };
   };
 
+  ctx.log('projections: warming DynamoDB Local up (its JIT makes the first writes several times slower)...');
+  const warmUp = interleaved(10, 10);
+  await run('warm-up', warmUp, warmUp);
+
   ctx.log(`projections: ${carts} carts x ${eventsPerCart} events, in order...`);
   const events = interleaved(carts, eventsPerCart);
   const inOrder = await run('in-order', events, events);
@@ -186,12 +190,26 @@ async function archiveThroughput(ctx: BenchContext): Promise<void> {
   const floorSeconds = (performance.now() - floorStarted) / 1000;
   const bytes = bodies.reduce((sum, b) => sum + Buffer.byteLength(b.body), 0);
 
+  ctx.log('archive: reading the shards alone (where the archiver spends its time)...');
+  const readStarted = performance.now();
+  let readRecords = 0;
+  for (const shard of await listShards(kinesis, stream)) {
+    const reader = new ShardReader(kinesis, stream, shard.ShardId!, undefined, 'TRIM_HORIZON');
+    for (;;) {
+      const { records } = await reader.read(1_000);
+      if (records.length === 0) break;
+      readRecords += records.length;
+    }
+  }
+  const readSeconds = (performance.now() - readStarted) / 1000;
+
   ctx.table({
     title: 'Archive: Kinesis -> JSON Lines objects in s3rver',
     columns: ['path', 'events', 'objects', 'MiB', 'seconds', 'events/s'],
     rows: [
       ['local archiver (read shards, build lines, intent, PUT, checkpoint)', archived, bodies.length, round(bytes / 2 ** 20), round(archiveSeconds), Math.round(archived / archiveSeconds)],
       ['floor: PUT the same bodies', archived, bodies.length, round(bytes / 2 ** 20), round(floorSeconds), Math.round(archived / floorSeconds)],
+      ['for reference: GetRecords of the same records only', readRecords, null, null, round(readSeconds), Math.round(readRecords / readSeconds)],
     ],
     notes: ['Objects are cut at 5 MiB (Firehose’s default buffer size) or 5 s, whichever comes first.'],
   });
