@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { DynamoDbCartSummaryTable } from '../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { DynamoDbItemPopularityTable } from '../adapters/dynamodb/item-popularity-table';
 import { skuRowKey } from '../adapters/dynamodb/projection-tables';
-import { executeCartCommand } from '../application/cart-commands';
+import { executeCartCommand, stampEvents } from '../application/cart-commands';
+import type { CartEvent } from '../domain/cart';
 import { CartProjections } from '../application/projections';
 import type { EventEnvelope } from '../domain/events';
 import { foldProjections } from '../domain/projections';
@@ -70,5 +71,37 @@ describe('projection tables in DynamoDB', () => {
     }
     expect(rows).toEqual(wanted);
     expect(expected.itemPopularity.get(manySkus[0]!)).toEqual({ sku: manySkus[0], timesAdded: 1, quantityInOpenCarts: 0 });
+  });
+
+  it('a writer that dies half-way through a chunked event (> 99 skus) is finished by the next one, each chunk once', async () => {
+    const { resources } = testStack();
+    const documents = dynamoDbDocumentClient();
+    const run = randomUUID().slice(0, 8);
+    const cartId = `chunk-${run}`; // not in the event store and not on the stream: only this test writes it
+    const skus = Array.from({ length: 150 }, (_, i) => `C-${run}-${String(i).padStart(3, '0')}`);
+    const history: CartEvent[] = [{ type: 'CartOpened', data: {} }, ...skus.map((sku): CartEvent => ({ type: 'ItemAdded', data: { sku, quantity: 3 } })), { type: 'CartClosed', data: {} }];
+    const events = stampEvents(cartId, 0, history, new Date(), randomUUID);
+    const noStore = { readStream: async () => ({ events: [], version: 0 }) };
+    const popularity = (client: DynamoDBDocumentClient) => new DynamoDbItemPopularityTable(client, resources.itemPopularityTable);
+
+    await new CartProjections([popularity(documents)], noStore).apply(events.slice(0, -1));
+    let transactions = 0;
+    const dying = {
+      send: (command: unknown) => {
+        if (command instanceof TransactWriteCommand && ++transactions === 2) return Promise.reject(new Error('killed after the first chunk'));
+        return documents.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    await expect(new CartProjections([popularity(dying)], noStore).apply(events.slice(-1))).rejects.toThrow(/killed/);
+    const half = await documents.send(new GetCommand({ TableName: resources.itemPopularityTable, Key: { pk: `CART#${cartId}` } }));
+    expect(half.Item).toMatchObject({ version: 151, pendingVersion: 152, pendingChunks: 1 });
+
+    const report = await new CartProjections([popularity(documents)], noStore).apply(events);
+    expect(report.projections['item-popularity']).toMatchObject({ applied: 1, skipped: 151 });
+    const expected = foldProjections(events).itemPopularity;
+    for (const sku of [skus[0]!, skus[98]!, skus[99]!, skus[149]!]) {
+      const { Item } = await documents.send(new GetCommand({ TableName: resources.itemPopularityTable, Key: { pk: skuRowKey(sku) } }));
+      expect({ sku: Item?.sku, timesAdded: Item?.timesAdded, quantityInOpenCarts: Item?.quantityInOpenCarts }).toEqual(expected.get(sku));
+    }
   });
 });

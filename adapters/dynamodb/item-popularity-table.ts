@@ -54,9 +54,18 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
         step.deltas.length <= MAX_SKUS_PER_STEP
           ? await this.transact(this.stepItems(cartId, cursor, step.after, step.deltas, { kind: 'whole' }))
           : await this.applyInChunks(cartId, cursor, step.after, step.deltas);
-      if (!ok) return { applied };
-      cursor = { version: cursor.version + step.events, state: step.after.state };
-      applied += step.events;
+      if (ok) {
+        cursor = { version: cursor.version + step.events, state: step.after.state };
+        applied += step.events;
+        continue;
+      }
+      // A writer that died half-way through a chunked event leaves it pending: finish it, then go on.
+      const stored = await this.readStored(cartId);
+      if (stored?.version !== cursor.version || stored.pendingVersion !== cursor.version + 1) return { applied };
+      const single = nextStep(cursor, run.slice(applied, applied + 1));
+      if (!(await this.applyInChunks(cartId, cursor, single.after, single.deltas))) return { applied };
+      cursor = single.after;
+      applied += 1;
     }
     return { applied };
   }
