@@ -89,6 +89,7 @@ describe('bench harness', () => {
     expect(markdown).toContain(`\`${CHART_IDS.enrichmentCostVsHistory}\`: no entry reported this series in this run.`);
     expect(markdown).toContain(`\`${CHART_IDS.replayVsFloor}\`: no entry reported this series in this run.`);
     expect(markdown).toContain('2 × Test CPU, 8 GiB RAM');
+    expect(markdown).toContain('Total 1 min 0 s (budget for a full run: 10 min 0 s on 2 cores).');
     expect(markdown).toContain('| 1,000 | 1.50 |');
     expect(markdown).toContain('| a\\|b | — |');
     expect(markdown).toContain('FAILED: Error: emulator went away');

@@ -74,6 +74,8 @@ export function renderReport(results: BenchResults): RenderedReport {
     '',
     '## Summary',
     '',
+    `Total ${formatDuration(totalMs(results))} (budget for a full run: ${formatDuration(FULL_RUN_BUDGET_MS)} on 2 cores).`,
+    '',
     markdownTable({
       columns: ['entry', 'status', 'time'],
       rows: results.entries.map((e) => [`${e.title} (\`${e.name}\`)`, e.status === 'ok' ? 'ok' : `FAILED: ${e.error}`, `${(e.durationMs / 1000).toFixed(1)} s`]),
@@ -103,6 +105,18 @@ export function renderReport(results: BenchResults): RenderedReport {
     if (entry.ratios.length > 0) md.push('### Ratios', '', markdownTable(ratioTable(entry)), '');
   }
   return { markdown: `${md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`, charts: svgs };
+}
+
+/** `npm run bench` must finish within 10 minutes on 2 cores (stack start included). */
+export const FULL_RUN_BUDGET_MS = 10 * 60 * 1000;
+
+export function totalMs(results: BenchResults): number {
+  return Date.parse(results.finishedAt) - Date.parse(results.startedAt);
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
 }
 
 function cellText(cell: Cell): string {

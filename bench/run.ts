@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { javaMajorVersion } from '../local/emulators/dynamodb-local';
 import { ENTRIES } from './entries';
 import { parseArgs, runEntries, type BenchResults, type MachineInfo } from './harness';
-import { consoleSummary, renderReport } from './report';
+import { consoleSummary, FULL_RUN_BUDGET_MS, renderReport, totalMs } from './report';
 import { startBenchStack } from './support/stack';
 
 /** `npm run bench [-- --quick] [--only NAME,NAME] [--out DIR]`: every entry, one local stack, one report. */
@@ -43,6 +43,10 @@ async function main(): Promise<void> {
   for (const [file, svg] of report.charts) writeAtomically(join(outDir, file), svg);
   writeAtomically(join(outDir, 'REPORT.md'), report.markdown);
   console.log(`\nwrote ${join(outDir, 'results.json')} and ${join(outDir, 'REPORT.md')} (${report.charts.size} charts)`);
+  const total = totalMs(results);
+  if (!options.quick && !options.only && total > FULL_RUN_BUDGET_MS) {
+    console.warn(`the full run took ${Math.round(total / 1000)} s, over its budget of ${FULL_RUN_BUDGET_MS / 1000} s: see the time per entry in the report`);
+  }
   const failed = results.entries.filter((e) => e.status === 'failed');
   if (failed.length > 0) {
     console.error(`${failed.length} entr${failed.length === 1 ? 'y' : 'ies'} failed: ${failed.map((e) => e.name).join(', ')}`);
