@@ -28,6 +28,13 @@ async function main(): Promise<void> {
     console.error(`the local stack did not start: ${error.message}`);
     process.exit(1);
   });
+  // Ctrl-C or SIGTERM mid-run: stop every process of the stack before leaving, write nothing.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the local stack...`);
+      void started.stop().finally(() => process.exit(130));
+    });
+  }
   let results: BenchResults;
   try {
     const entryResults = await runEntries(entries, { quick: options.quick, stack: started.config, localStack: started.stack, log });
