@@ -94,6 +94,7 @@ const MAX_RUN_LENGTH = 100;
 export class CartProjections {
   private readonly tables: Map<ProjectionName, ProjectionTable>;
   private readonly cursors = new Map<string, CartCursor>();
+  private readonly queued = new Map<string, { envelope: EventEnvelope; resolve: (outcome: EventOutcome) => void; reject: (error: unknown) => void }[]>();
   private readonly cartConcurrency: number;
   private readonly cursorCacheSize: number;
   private readonly maxConflicts: number;
@@ -161,12 +162,54 @@ export class CartProjections {
     return { events: envelopes.length, projections: counts };
   }
 
-  /** One envelope, as a stream consumer applies it: `applied`, `duplicate` (in every projection) or `ignored`. */
-  async applyOne(envelope: EventEnvelope, names: readonly ProjectionName[] = this.names): Promise<EventOutcome> {
-    const report = await this.apply([envelope], names);
-    const counts = Object.values(report.projections);
-    if (counts.every((c) => c.ignored === 1)) return 'ignored';
-    return counts.every((c) => c.skipped === 1) ? 'duplicate' : 'applied';
+  /**
+   * One envelope, as a stream consumer applies it record by record: `applied`, `duplicate` (in every projection)
+   * or `ignored`. Calls for one cart that arrive while that cart is being written are queued and applied
+   * together as one run (one conditional write per projection), in version order; a failure fails the whole run.
+   */
+  applyOne(envelope: EventEnvelope, names: readonly ProjectionName[] = this.names): Promise<EventOutcome> {
+    if (!isCartEnvelope(envelope)) return Promise.resolve('ignored');
+    const key = `${names.join(',')}\u0000${envelope.aggregateId}`;
+    return new Promise<EventOutcome>((resolve, reject) => {
+      const queue = this.queued.get(key);
+      if (queue) {
+        queue.push({ envelope, resolve, reject });
+        return;
+      }
+      this.queued.set(key, [{ envelope, resolve, reject }]);
+      void this.drain(key, envelope.aggregateId, names);
+    });
+  }
+
+  private async drain(key: string, cartId: string, names: readonly ProjectionName[]): Promise<void> {
+    // Give the other records of this batch (started in the same tick) the chance to join the run.
+    await Promise.resolve();
+    for (;;) {
+      const waiting = this.queued.get(key) ?? [];
+      if (waiting.length === 0) {
+        this.queued.delete(key);
+        return;
+      }
+      this.queued.set(key, []);
+      try {
+        const duplicates = await this.applyCartRun(cartId, waiting.map((w) => w.envelope), names);
+        const seen = new Set<number>();
+        for (const { envelope, resolve } of waiting) {
+          const again = seen.has(envelope.version);
+          seen.add(envelope.version);
+          resolve(again || duplicates.has(envelope.version) ? 'duplicate' : 'applied');
+        }
+      } catch (error) {
+        for (const { reject } of waiting) reject(error);
+      }
+    }
+  }
+
+  /** Applies one cart's envelopes to the named projections; returns the versions every projection had already. */
+  private async applyCartRun(cartId: string, envelopes: readonly EventEnvelope[], names: readonly ProjectionName[]): Promise<Set<number>> {
+    const events = inVersionOrder(envelopes);
+    const results = await Promise.all(names.map((name) => this.applyToCart(this.table(name), cartId, events)));
+    return new Set(events.map((e) => e.version).filter((version) => results.every((r) => r.duplicates.has(version))));
   }
 
   /** Wipes one projection; later events rebuild it from scratch (catching up from the event store). */
@@ -186,7 +229,7 @@ export class CartProjections {
     table: ProjectionTable,
     cartId: string,
     events: readonly VersionedCartEvent[],
-  ): Promise<{ applied: number; skipped: number; caughtUp: number }> {
+  ): Promise<{ applied: number; skipped: number; caughtUp: number; duplicates: Set<number> }> {
     const cacheKey = `${table.name}\u0000${cartId}`;
     let cursor = this.cursors.get(cacheKey);
     let confirmed = false;
@@ -199,6 +242,7 @@ export class CartProjections {
     let caughtUp = 0;
     let conflicts = 0;
     let i = 0;
+    const duplicates = new Set<number>();
     const reread = async () => {
       cursor = await table.readCursor(cartId);
       confirmed = true;
@@ -212,6 +256,7 @@ export class CartProjections {
       }
       if (check.kind === 'duplicate') {
         skipped++;
+        duplicates.add(head.version);
         i++;
         continue;
       }
@@ -237,7 +282,7 @@ export class CartProjections {
       }
     }
     this.remember(cacheKey, cursor);
-    return { applied, skipped, caughtUp };
+    return { applied, skipped, caughtUp, duplicates };
   }
 
   private async missingHistory(cartId: string, from: number, to: number): Promise<VersionedCartEvent[]> {

@@ -91,6 +91,24 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
     );
   });
 
+  it('records of a batch applied concurrently, as the Kinesis handler does, equal a from-scratch fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ events, delivered, chunk }) => {
+        const { summary, popularity, projections } = setUp(events);
+        let outcomes = 0;
+        for (let i = 0; i < delivered.length; i += chunk) {
+          const results = await Promise.all(delivered.slice(i, i + chunk).map((envelope) => projections.applyOne(envelope)));
+          outcomes += results.filter((r) => r === 'applied' || r === 'duplicate').length;
+        }
+        expect(outcomes).toBe(delivered.length);
+        const expected = expectedFor(events, delivered);
+        expect(summary.summaries()).toEqual(expected.cartSummaries);
+        expect(popularity.rows).toEqual(expected.itemPopularity);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('in batches, as a replay applies them, equals a from-scratch fold and counts every input event once', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ events, delivered, chunk }) => {

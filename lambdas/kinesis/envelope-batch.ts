@@ -17,25 +17,3 @@ export function envelopeBatchProcessor(): BatchProcessor {
 export type EnvelopeRecord = Omit<KinesisStreamRecord, 'kinesis'> & {
   kinesis: Omit<KinesisStreamRecord['kinesis'], 'data'> & { data: EventEnvelope };
 };
-
-/**
- * Record handlers run concurrently (Powertools' default), but one partition key's records must be handled in
- * stream order: each waits for the previous record of its key in this batch, and fails if that one failed, so
- * that no later event of a cart gets ahead of an earlier one that will be retried.
- */
-export function inOrderPerPartitionKey<T>(handle: (record: EnvelopeRecord) => Promise<T>): (record: EnvelopeRecord) => Promise<T> {
-  const tails = new Map<string, Promise<unknown>>();
-  return (record) => {
-    const key = record.kinesis.partitionKey;
-    const previous = tails.get(key) ?? Promise.resolve();
-    const current = previous.then(
-      () => handle(record),
-      () => {
-        throw new Error(`an earlier record of partition key ${key} failed in this batch; this one waits for its retry`);
-      },
-    );
-    tails.set(key, current);
-    current.catch(() => undefined); // the caller sees the failure; the chain only needs to know of it
-    return current;
-  };
-}

@@ -1,7 +1,7 @@
 import { processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { METRIC } from '../metric-names';
-import { envelopeBatchProcessor, inOrderPerPartitionKey, type EnvelopeRecord } from '../kinesis/envelope-batch';
+import { envelopeBatchProcessor, type EnvelopeRecord } from '../kinesis/envelope-batch';
 import { logger, metrics } from '../observability';
 import { projectionsFromEnvironment } from './wiring';
 
@@ -11,13 +11,15 @@ const processor = envelopeBatchProcessor();
 /**
  * Kinesis -> cart-summary and item-popularity. Each record is applied to both projections (duplicates skipped,
  * gaps caught up from the event store); a record that fails is reported in batchItemFailures, and the event
- * source mapping retries from it. Replayed events are applied like any other: a projection is a pure fold.
+ * source mapping retries from the first one. Replayed events are applied like any other: a projection is a pure fold.
  */
 export async function handler(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
   logger.addContext(context);
   let applied = 0;
   let skipped = 0;
-  const applyRecord = inOrderPerPartitionKey(async (record: EnvelopeRecord) => {
+  // Records run concurrently (Powertools' default); CartProjections queues one cart's records into one
+  // version-ordered run, so a cart costs one conditional write per projection per batch, not one per event.
+  const applyRecord = async (record: EnvelopeRecord) => {
     try {
       const outcome = await projections.applyOne(record.kinesis.data);
       if (outcome === 'applied') applied++;
@@ -32,7 +34,7 @@ export async function handler(event: KinesisStreamEvent, context: Context): Prom
       });
       throw error;
     }
-  });
+  };
   try {
     return await processPartialResponse(event, applyRecord, processor, { context, throwOnFullBatchFailure: false });
   } finally {
