@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { loadCart, stampEvents } from '../application/cart-commands';
 import { VersionConflict } from '../application/event-store';
 import type { CartEvent } from '../domain/cart';
+import { localTables, waitFor } from '../local/resources';
 import { testStack } from './support/local-stack';
 
 /** A client that remembers which DynamoDB operations it sent: loading must be Query, never Scan. */
@@ -23,7 +24,19 @@ function recordingClient(): { client: DynamoDBClient; sent: string[] } {
 }
 
 const { client, sent } = recordingClient();
-const store = new DynamoDbEventStore(dynamoDbDocumentClient(client), testStack().resources.eventStoreTable);
+/**
+ * A table of its own, with the event store's key schema and stream: the stack's Pipe runner does not poll it, so
+ * the 10,000-event cart here does not flood the pipeline that the other test files share.
+ */
+const TABLE = `event-store-test-${randomUUID().slice(0, 8)}`;
+const store = new DynamoDbEventStore(dynamoDbDocumentClient(client), TABLE);
+
+beforeAll(async () => {
+  const definition = localTables(testStack()).find((table) => table.TableName === testStack().resources.eventStoreTable);
+  await client.send(new CreateTableCommand({ ...definition!, TableName: TABLE }));
+  await waitFor(`table ${TABLE}`, async () => (await client.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus === 'ACTIVE');
+});
+afterAll(() => client.send(new DeleteTableCommand({ TableName: TABLE })));
 const AT = new Date('2026-03-04T05:06:07.000Z');
 
 const opened: CartEvent = { type: 'CartOpened', data: {} };
@@ -89,7 +102,7 @@ describe('DynamoDB event store', () => {
     await store.appendToStream(cartId, 0, events);
 
     const streams = new DynamoDBStreamsClient({});
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: testStack().resources.eventStoreTable }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE }));
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Table!.LatestStreamArn! }));
     const records = [];
     for (const shard of StreamDescription!.Shards ?? []) {
