@@ -2,6 +2,8 @@ import type { BenchEntry } from '../harness';
 import { appendCost } from './append-cost';
 import { castorePeer } from './castore-peer';
 import { consumersBench } from './consumers';
+import { cdcEndToEnd } from './cdc-end-to-end';
+import { cdcEnrichment } from './cdc-enrichment';
 import { replayThroughput } from './replay';
 
 /**
@@ -11,6 +13,8 @@ import { replayThroughput } from './replay';
 export const ENTRIES: readonly BenchEntry[] = [
   appendCost,
   castorePeer,
+  cdcEnrichment,
+  cdcEndToEnd,
   replayThroughput,
   consumersBench,
 ];
