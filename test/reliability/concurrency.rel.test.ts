@@ -1,10 +1,9 @@
 import { api } from '../support/local-stack';
 import { awaitConvergence } from './support/pipeline-audit';
+import { reliabilityProfile } from './support/profile';
 import { recordOutcome } from './support/summary';
 
-const CLIENTS = Number(process.env.RELIABILITY_CLIENTS ?? 50);
-const ADDS_PER_CLIENT = Number(process.env.RELIABILITY_ADDS_PER_CLIENT ?? 20);
-const PARALLEL_CARTS = Number(process.env.RELIABILITY_CARTS ?? 200);
+const { clients: CLIENTS, addsPerClient: ADDS_PER_CLIENT, parallelCarts: PARALLEL_CARTS } = reliabilityProfile();
 
 /** Responses the API defines for a contended write; anything else (a 5xx above all) is a defect. */
 const DEFINED_REFUSALS = new Set([409, 412]);

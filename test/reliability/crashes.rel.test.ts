@@ -1,9 +1,10 @@
 import { awaitConvergence } from './support/pipeline-audit';
 import { runCartLoad } from './support/load';
 import { pidOf, pipelineComponents, waitUntilRunning } from './support/processes';
+import { reliabilityProfile } from './support/profile';
 import { recordOutcome } from './support/summary';
 
-const CARTS = Number(process.env.RELIABILITY_CRASH_CARTS ?? 150);
+const CARTS = reliabilityProfile().crashCarts;
 const KILLS = 5;
 
 describe('crashes', () => {
@@ -14,6 +15,7 @@ describe('crashes', () => {
     // Seeded so a failure can be replayed with the same victims and moments.
     let seed = Number(process.env.RELIABILITY_SEED ?? 20261127);
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const firstVictim = Math.floor(random() * victims.length);
     const killMoments = Array.from({ length: KILLS }, (_, i) => Math.floor(((i + random()) / KILLS) * CARTS * 0.9));
 
     let nextKill = 0;
@@ -25,7 +27,8 @@ describe('crashes', () => {
       onProgress: (done) => {
         while (nextKill < KILLS && done >= killMoments[nextKill]!) {
           nextKill++;
-          const victim = victims[Math.floor(random() * victims.length)]!;
+          // Round robin from a random start: every pipeline process is killed at least once.
+          const victim = victims[(firstVictim + nextKill - 1) % victims.length]!;
           // One kill at a time: each waits for the previous victim to be back, as a real crash loop would.
           killing = killing.then(async () => {
             const pid = pidOf(victim);

@@ -2,6 +2,7 @@ import { api } from '../support/local-stack';
 import { awaitConvergence } from './support/pipeline-audit';
 import { runCartLoad } from './support/load';
 import { freeze } from './support/processes';
+import { reliabilityProfile } from './support/profile';
 import { recordOutcome } from './support/summary';
 
 const OUTAGE_MS = 10_000;
@@ -12,7 +13,7 @@ describe('emulator faults', () => {
     ['s3', 'S3 unavailable'],
   ] as const)('%s frozen for 10 s under load: the API keeps accepting commands and all converges', async (emulator, scenario) => {
     const outage = freeze(emulator, OUTAGE_MS);
-    const load = await runCartLoad({ carts: 40, concurrency: 4, tag: emulator.toUpperCase() });
+    const load = await runCartLoad({ carts: reliabilityProfile().outageCarts, concurrency: 4, tag: emulator.toUpperCase() });
     await outage;
     const health = await api('GET', '/health');
     const audit = await awaitConvergence(load.cartIds, 180_000);

@@ -4,9 +4,10 @@ import { dynamoDbClient } from '../../adapters/aws-clients';
 import { api, testStack } from '../support/local-stack';
 import { hostileRequest } from './support/hostile-requests';
 import { sendRaw, type RawRequest, type RawResponse } from './support/raw-http';
+import { reliabilityProfile } from './support/profile';
 import { recordOutcome } from './support/summary';
 
-const REQUESTS = Number(process.env.RELIABILITY_HOSTILE_REQUESTS ?? 1_200);
+const REQUESTS = reliabilityProfile().hostileRequests;
 const CONCURRENCY = 8;
 
 async function countStoredEvents(): Promise<number> {

@@ -4,6 +4,7 @@ const base = require('../../jest.config.cjs').projects.find((project) => project
 module.exports = {
   ...base,
   rootDir: '../..',
+  reporters: ['default', '<rootDir>/test/support/totals-reporter.cjs'],
   displayName: 'reliability',
   testMatch: ['<rootDir>/test/reliability/**/*.rel.test.ts'],
   globalTeardown: '<rootDir>/test/reliability/support/global-teardown.ts',

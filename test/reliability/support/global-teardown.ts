@@ -1,5 +1,6 @@
 import type { LocalStack } from '../../../local/stack';
 import globalTeardown from '../../support/global-teardown';
+import { reliabilityProfile } from './profile';
 import { formatOutcomes, readOutcomes } from './summary';
 
 /** Prints the suite's summary table, then stops the stack. */
@@ -7,7 +8,7 @@ export default async function reliabilityTeardown(): Promise<void> {
   const stack = (globalThis as { __localStack?: LocalStack }).__localStack;
   if (stack) {
     const outcomes = readOutcomes(stack.config.dataDir);
-    process.stdout.write(`\nReliability summary\n${formatOutcomes(outcomes)}\n\n`);
+    process.stdout.write(`\nReliability summary (profile ${reliabilityProfile().name})\n${formatOutcomes(outcomes)}\n\n`);
   }
   await globalTeardown();
 }
