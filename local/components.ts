@@ -5,6 +5,7 @@ import type { LocalComponent } from './process/component';
  * Emulators start first; services start once the tables, stream and bucket exist.
  */
 export const COMPONENTS = {
+  dynamodb: { phase: 'emulator', load: async () => (await import('./emulators/dynamodb-local')).dynamoDbEmulator },
   kinesis: { phase: 'emulator', load: async () => (await import('./emulators/kinesalite')).kinesisEmulator },
   s3: { phase: 'emulator', load: async () => (await import('./emulators/s3rver')).s3Emulator },
   api: { phase: 'service', load: async () => (await import('./api/server')).apiServer },

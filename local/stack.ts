@@ -2,18 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients';
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
-import { javaMajorVersion, spawnDynamoDbLocal } from './emulators/dynamodb-local';
+import { javaMajorVersion } from './emulators/dynamodb-local';
 import { ensureLocalResources, waitFor } from './resources';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
 const RESTART_DELAY_MS = 1_000;
 const STOP_GRACE_MS = 8_000;
 
-type ProcessName = ComponentName | 'dynamodb';
+type ProcessName = ComponentName;
 
 interface Child {
   readonly name: ProcessName;
@@ -62,14 +61,14 @@ export class LocalStack {
     this.claimDataDir();
     Object.assign(process.env, handlerEnvironment(this.config));
 
-    await Promise.all([this.spawnChild('dynamodb'), ...this.namesInPhase('emulator').map((name) => this.spawnChild(name))]);
+    await Promise.all(this.namesInPhase('emulator').map((name) => this.spawnChild(name)));
     await ensureLocalResources(this.config, { dynamodb: dynamoDbClient(), kinesis: kinesisClient(), s3: s3Client() });
     await Promise.all(this.namesInPhase('service').map((name) => this.spawnChild(name)));
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    const order: ProcessName[][] = [this.namesInPhase('service'), [...this.namesInPhase('emulator'), 'dynamodb']];
+    const order: ProcessName[][] = [this.namesInPhase('service'), this.namesInPhase('emulator')];
     for (const group of order) await Promise.all(group.map((name) => this.stopChild(name)));
     rmSync(this.lockFile(), { force: true });
   }
@@ -98,7 +97,7 @@ export class LocalStack {
   }
 
   private async spawnChild(name: ProcessName): Promise<void> {
-    const child = name === 'dynamodb' ? this.spawnDynamoDb() : await this.spawnNode(name);
+    const child = await this.spawnNode(name);
     this.children.set(name, child);
     child.process.once('exit', (code, signal) => {
       if (this.stopping) return;
@@ -108,18 +107,6 @@ export class LocalStack {
       }, RESTART_DELAY_MS);
     });
     await child.ready;
-  }
-
-  private spawnDynamoDb(): Child {
-    const process = spawnDynamoDbLocal({ port: this.config.ports.dynamodb, dataDir: join(this.config.dataDir, 'dynamodb') });
-    this.pipeOutput('dynamodb', process);
-    const client = dynamoDbClient();
-    const ready = waitFor('DynamoDB Local', async () => {
-      if (process.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${process.exitCode}`);
-      await client.send(new ListTablesCommand({ Limit: 1 }));
-      return true;
-    }, 60_000);
-    return { name: 'dynamodb', process, ready };
   }
 
   private async spawnNode(name: ComponentName): Promise<Child> {
