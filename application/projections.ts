@@ -34,6 +34,20 @@ export interface ProjectionTable {
   applyRun(cartId: string, from: CartCursor, run: readonly VersionedCartEvent[]): Promise<{ applied: number }>;
   /** Deletes every row of the projection. */
   reset(): Promise<{ deleted: number }>;
+  /**
+   * Optional: several carts' runs at once, each with applyRun's meaning and result (in the same order). A store
+   * that can write many carts per request (a transaction of conditional writes) saves a round trip per cart.
+   */
+  applyRuns?(runs: readonly CartRun[]): Promise<{ applied: number }[]>;
+  /** Optional: several carts' cursors at once, strongly consistent; a cart with nothing applied may be absent. */
+  readCursors?(cartIds: readonly string[]): Promise<Map<string, CartCursor>>;
+}
+
+/** One cart's contiguous run to apply over the cursor it was computed from. */
+export interface CartRun {
+  readonly cartId: string;
+  readonly from: CartCursor;
+  readonly run: readonly VersionedCartEvent[];
 }
 
 /** An event that skips ahead and whose missing predecessors the event store does not have either. */
@@ -71,7 +85,7 @@ export interface ApplyReport {
 }
 
 export interface CartProjectionsOptions {
-  /** How many carts one apply call works on at once (each cart's events stay in order). */
+  /** How many carts' single-cart reads, writes or catch-ups run at once when a table has no multi-cart call. */
   readonly cartConcurrency?: number;
   /** How many carts' cursors are remembered between calls (a guess only: every decision is confirmed). */
   readonly cursorCacheSize?: number;
@@ -94,7 +108,8 @@ const MAX_RUN_LENGTH = 100;
 export class CartProjections {
   private readonly tables: Map<ProjectionName, ProjectionTable>;
   private readonly cursors = new Map<string, CartCursor>();
-  private readonly queued = new Map<string, { envelope: EventEnvelope; resolve: (outcome: EventOutcome) => void; reject: (error: unknown) => void }[]>();
+  private readonly queued = new Map<string, QueuedGroup>();
+  private readonly writing = new Set<string>();
   private readonly cartConcurrency: number;
   private readonly cursorCacheSize: number;
   private readonly maxConflicts: number;
@@ -116,11 +131,11 @@ export class CartProjections {
 
   /**
    * Applies envelopes (any order, any duplicates, any carts) to the named projections (default: all).
-   * Each cart's events are applied in version order; carts run concurrently. Throws if any cart fails; the
-   * carts that succeeded stay applied, and a retry of the whole call skips them as duplicates.
+   * Each cart's events are applied in version order; the carts go together, so a table that can write several
+   * carts in one request (applyRuns) does. Throws if any cart fails; the carts that succeeded stay applied, and
+   * a retry of the whole call skips them as duplicates.
    */
   async apply(envelopes: readonly EventEnvelope[], names: readonly ProjectionName[] = this.names): Promise<ApplyReport> {
-    const tables = names.map((name) => this.table(name));
     const counts = Object.fromEntries(names.map((name) => [name, { applied: 0, skipped: 0, caughtUp: 0, ignored: 0 }])) as Record<
       ProjectionName,
       ProjectionCounts
@@ -135,81 +150,91 @@ export class CartProjections {
       list.push(envelope);
       byCart.set(envelope.aggregateId, list);
     }
-    const carts = [...byCart.entries()];
-    const errors: unknown[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < carts.length) {
-        const [cartId, cartEnvelopes] = carts[next++]!;
-        try {
-          const events = inVersionOrder(cartEnvelopes);
-          await Promise.all(
-            tables.map(async (table) => {
-              const result = await this.applyToCart(table, cartId, events);
-              const c = counts[table.name];
-              c.applied += result.applied;
-              c.skipped += result.skipped + (cartEnvelopes.length - events.length);
-              c.caughtUp += result.caughtUp;
-            }),
-          );
-        } catch (error) {
-          errors.push(error);
+    const outcomes = await this.applyCarts(byCart, names);
+    let firstError: unknown;
+    for (const [name, perCart] of outcomes) {
+      for (const [cartId, outcome] of perCart) {
+        if ('error' in outcome) {
+          firstError ??= outcome.error;
+          continue;
         }
+        const c = counts[name];
+        c.applied += outcome.applied;
+        c.skipped += outcome.skipped + (byCart.get(cartId)!.length - outcome.events);
+        c.caughtUp += outcome.caughtUp;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.cartConcurrency, carts.length) }, worker));
-    if (errors.length > 0) throw errors[0];
+    }
+    if (firstError !== undefined) throw firstError;
     return { events: envelopes.length, projections: counts };
   }
 
   /**
    * One envelope, as a stream consumer applies it record by record: `applied`, `duplicate` (in every projection)
-   * or `ignored`. Calls for one cart that arrive while that cart is being written are queued and applied
-   * together as one run (one conditional write per projection), in version order; a failure fails the whole run.
+   * or `ignored`. Calls that arrive together (the records of one batch) are applied together: one cart's records
+   * as one version-ordered run, several carts in as few writes as the tables allow. A cart's later calls wait
+   * until its run in flight is written. A failure fails that cart's calls only.
    */
   applyOne(envelope: EventEnvelope, names: readonly ProjectionName[] = this.names): Promise<EventOutcome> {
     if (!isCartEnvelope(envelope)) return Promise.resolve('ignored');
-    const key = `${names.join(',')}\u0000${envelope.aggregateId}`;
+    const groupKey = names.join(',');
+    let group = this.queued.get(groupKey);
+    if (!group) this.queued.set(groupKey, (group = { names, carts: new Map(), scheduled: false }));
     return new Promise<EventOutcome>((resolve, reject) => {
-      const queue = this.queued.get(key);
-      if (queue) {
-        queue.push({ envelope, resolve, reject });
-        return;
-      }
-      this.queued.set(key, [{ envelope, resolve, reject }]);
-      void this.drain(key, envelope.aggregateId, names);
+      const waiting = group.carts.get(envelope.aggregateId) ?? [];
+      waiting.push({ envelope, resolve, reject });
+      group.carts.set(envelope.aggregateId, waiting);
+      this.scheduleFlush(groupKey, group);
     });
   }
 
-  private async drain(key: string, cartId: string, names: readonly ProjectionName[]): Promise<void> {
-    // Give the other records of this batch (started in the same tick) the chance to join the run.
-    await Promise.resolve();
-    for (;;) {
-      const waiting = this.queued.get(key) ?? [];
-      if (waiting.length === 0) {
-        this.queued.delete(key);
-        return;
-      }
-      this.queued.set(key, []);
+  private scheduleFlush(groupKey: string, group: QueuedGroup): void {
+    if (group.scheduled) return;
+    group.scheduled = true;
+    // After the current macrotask: the other records of this batch (started together) join the same flush.
+    setImmediate(() => {
+      group.scheduled = false;
+      void this.flush(groupKey, group);
+    });
+  }
+
+  private async flush(groupKey: string, group: QueuedGroup): Promise<void> {
+    const batch = new Map<string, QueuedCall[]>();
+    for (const [cartId, waiting] of group.carts) {
+      const key = `${groupKey}\u0000${cartId}`;
+      if (this.writing.has(key)) continue;
+      batch.set(cartId, waiting);
+      group.carts.delete(cartId);
+      this.writing.add(key);
+    }
+    if (batch.size === 0) return;
+    try {
+      const byCart = new Map([...batch].map(([cartId, waiting]) => [cartId, waiting.map((w) => w.envelope)]));
+      let outcomes: Map<ProjectionName, Map<string, CartOutcome>> | undefined;
+      let failure: unknown;
       try {
-        const duplicates = await this.applyCartRun(cartId, waiting.map((w) => w.envelope), names);
+        outcomes = await this.applyCarts(byCart, group.names);
+      } catch (error) {
+        failure = error;
+      }
+      for (const [cartId, waiting] of batch) {
+        const perTable = outcomes ? [...outcomes.values()].map((perCart) => perCart.get(cartId)!) : [];
+        const error = failure ?? perTable.find((o): o is { error: unknown } => 'error' in o)?.error;
+        if (error !== undefined) {
+          for (const { reject } of waiting) reject(error);
+          continue;
+        }
+        const duplicates = perTable as CartResult[];
         const seen = new Set<number>();
         for (const { envelope, resolve } of waiting) {
           const again = seen.has(envelope.version);
           seen.add(envelope.version);
-          resolve(again || duplicates.has(envelope.version) ? 'duplicate' : 'applied');
+          resolve(again || duplicates.every((r) => r.duplicates.has(envelope.version)) ? 'duplicate' : 'applied');
         }
-      } catch (error) {
-        for (const { reject } of waiting) reject(error);
       }
+    } finally {
+      for (const cartId of batch.keys()) this.writing.delete(`${groupKey}\u0000${cartId}`);
+      if (group.carts.size > 0) this.scheduleFlush(groupKey, group);
     }
-  }
-
-  /** Applies one cart's envelopes to the named projections; returns the versions every projection had already. */
-  private async applyCartRun(cartId: string, envelopes: readonly EventEnvelope[], names: readonly ProjectionName[]): Promise<Set<number>> {
-    const events = inVersionOrder(envelopes);
-    const results = await Promise.all(names.map((name) => this.applyToCart(this.table(name), cartId, events)));
-    return new Set(events.map((e) => e.version).filter((version) => results.every((r) => r.duplicates.has(version))));
   }
 
   /** Wipes one projection; later events rebuild it from scratch (catching up from the event store). */
@@ -225,64 +250,123 @@ export class CartProjections {
     return table;
   }
 
-  private async applyToCart(
-    table: ProjectionTable,
-    cartId: string,
-    events: readonly VersionedCartEvent[],
-  ): Promise<{ applied: number; skipped: number; caughtUp: number; duplicates: Set<number> }> {
-    const cacheKey = `${table.name}\u0000${cartId}`;
-    let cursor = this.cursors.get(cacheKey);
-    let confirmed = false;
-    if (!cursor) {
-      cursor = await table.readCursor(cartId);
-      confirmed = true;
-    }
-    let applied = 0;
-    let skipped = 0;
-    let caughtUp = 0;
-    let conflicts = 0;
-    let i = 0;
-    const duplicates = new Set<number>();
-    const reread = async () => {
-      cursor = await table.readCursor(cartId);
-      confirmed = true;
-    };
-    while (i < events.length) {
-      const head = events[i]!;
-      const check = checkVersion(cursor.version, head.version);
-      if (check.kind !== 'next' && !confirmed) {
-        await reread();
+  /** Every cart's envelopes to every named projection (the projections side by side): an outcome per cart. */
+  private async applyCarts(byCart: ReadonlyMap<string, readonly EventEnvelope[]>, names: readonly ProjectionName[]) {
+    const tables = names.map((name) => this.table(name));
+    const events = new Map([...byCart].map(([cartId, envelopes]) => [cartId, inVersionOrder(envelopes)]));
+    const results = await Promise.all(tables.map(async (table) => [table.name, await this.applyToCarts(table, events)] as const));
+    return new Map(results);
+  }
+
+  /**
+   * Applies each cart's version-ordered events to one projection. The carts advance in lock-step rounds: the
+   * cursors nobody knows are read (together), every cart's next run is planned (duplicates skipped and gaps
+   * caught up only on a confirmed cursor), and the runs are written (together). A run whose conditional write
+   * lost (the cursor moved, or the guess was wrong) is re-planned from a fresh read in the next round.
+   */
+  private async applyToCarts(table: ProjectionTable, carts: ReadonlyMap<string, readonly VersionedCartEvent[]>): Promise<Map<string, CartOutcome>> {
+    const works: CartWork[] = [...carts].map(([cartId, events]) => {
+      const cached = this.cursors.get(`${table.name}\u0000${cartId}`);
+      // Not cached and starting at version 1: most likely a cart this projection has not seen. Only a guess for
+      // the write's condition (the run's first write fails if anything is stored); a skip or a catch-up never
+      // relies on it.
+      const cursor = cached ?? (events[0]?.version === 1 ? EMPTY_CURSOR : undefined);
+      return { cartId, events, i: 0, cursor, confirmed: false, conflicts: 0, applied: 0, skipped: 0, caughtUp: 0, duplicates: new Set<number>() };
+    });
+    const active = () => works.filter((w) => w.error === undefined && w.i < w.events.length);
+    for (let live = active(); live.length > 0; live = active()) {
+      const unknown = live.filter((w) => w.cursor === undefined);
+      if (unknown.length > 0) {
+        try {
+          const read = await this.readCursors(table, unknown.map((w) => w.cartId));
+          for (const w of unknown) Object.assign(w, { cursor: read.get(w.cartId) ?? EMPTY_CURSOR, confirmed: true });
+        } catch (error) {
+          for (const w of unknown) w.error = error;
+          continue;
+        }
+      }
+      const planned = await mapLimit(live, this.cartConcurrency, async (w) => {
+        try {
+          return await this.planRun(w);
+        } catch (error) {
+          w.error = error;
+          return undefined;
+        }
+      });
+      const runs = planned.filter((p): p is PlannedRun => p !== undefined);
+      if (runs.length === 0) continue;
+      let results: { applied: number }[];
+      try {
+        results = await this.applyRuns(table, runs.map(({ work, from, run }) => ({ cartId: work.cartId, from, run })));
+      } catch (error) {
+        for (const { work } of runs) work.error = error;
         continue;
+      }
+      runs.forEach(({ work: w, from, run, prefix }, index) => {
+        const applied = results[index]!.applied;
+        const inputApplied = Math.max(0, applied - prefix);
+        w.caughtUp += Math.min(applied, prefix);
+        w.applied += inputApplied;
+        w.i += inputApplied;
+        if (applied === run.length) {
+          w.cursor = advanceCursor(from, run);
+          w.confirmed = false;
+        } else if (++w.conflicts > this.maxConflicts) {
+          w.error = new ProjectionContentionError(`${table.name}: cart ${w.cartId} kept moving under this writer (${w.conflicts} conflicts)`);
+        } else {
+          w.cursor = undefined; // re-read in the next round
+        }
+      });
+    }
+    const outcomes = new Map<string, CartOutcome>();
+    for (const w of works) {
+      if (w.error !== undefined) {
+        outcomes.set(w.cartId, { error: w.error });
+        continue;
+      }
+      if (w.cursor) this.remember(`${table.name}\u0000${w.cartId}`, w.cursor);
+      outcomes.set(w.cartId, { events: w.events.length, applied: w.applied, skipped: w.skipped, caughtUp: w.caughtUp, duplicates: w.duplicates });
+    }
+    return outcomes;
+  }
+
+  /**
+   * The cart's next run from its cursor: duplicates at its head skipped, a gap filled from the event store.
+   * Undefined when there is nothing to write this round (all done, or the cursor must be confirmed first).
+   */
+  private async planRun(w: CartWork): Promise<PlannedRun | undefined> {
+    while (w.i < w.events.length) {
+      const cursor = w.cursor!;
+      const head = w.events[w.i]!;
+      const check = checkVersion(cursor.version, head.version);
+      if (check.kind !== 'next' && !w.confirmed) {
+        w.cursor = undefined; // a guess never decides a skip or a catch-up
+        return undefined;
       }
       if (check.kind === 'duplicate') {
-        skipped++;
-        duplicates.add(head.version);
-        i++;
+        w.skipped++;
+        w.duplicates.add(head.version);
+        w.i++;
         continue;
       }
-      let prefix: VersionedCartEvent[] = [];
-      if (check.kind === 'gap') prefix = await this.missingHistory(cartId, check.missingFrom, check.missingTo);
-      const run = [...prefix];
-      let j = i;
-      while (j < events.length && run.length < MAX_RUN_LENGTH && events[j]!.version === cursor.version + run.length + 1) run.push(events[j++]!);
-      const from = cursor;
-      const result = await table.applyRun(cartId, from, run);
-      const inputApplied = Math.max(0, result.applied - prefix.length);
-      caughtUp += Math.min(result.applied, prefix.length);
-      applied += inputApplied;
-      i += inputApplied;
-      if (result.applied === run.length) {
-        cursor = advanceCursor(from, run);
-        confirmed = false;
-      } else {
-        if (++conflicts > this.maxConflicts) {
-          throw new ProjectionContentionError(`${table.name}: cart ${cartId} kept moving under this writer (${conflicts} conflicts)`);
-        }
-        await reread();
-      }
+      const run = check.kind === 'gap' ? await this.missingHistory(w.cartId, check.missingFrom, check.missingTo) : [];
+      const prefix = run.length;
+      let j = w.i;
+      while (j < w.events.length && run.length < MAX_RUN_LENGTH && w.events[j]!.version === cursor.version + run.length + 1) run.push(w.events[j++]!);
+      return { work: w, from: cursor, run, prefix };
     }
-    this.remember(cacheKey, cursor);
-    return { applied, skipped, caughtUp, duplicates };
+    return undefined;
+  }
+
+  private async readCursors(table: ProjectionTable, cartIds: readonly string[]): Promise<Map<string, CartCursor>> {
+    if (table.readCursors) return table.readCursors(cartIds);
+    const cursors = await mapLimit(cartIds, this.cartConcurrency, (cartId) => table.readCursor(cartId));
+    return new Map(cartIds.map((cartId, index) => [cartId, cursors[index]!]));
+  }
+
+  private async applyRuns(table: ProjectionTable, runs: readonly CartRun[]): Promise<{ applied: number }[]> {
+    if (table.applyRuns) return table.applyRuns(runs);
+    return mapLimit(runs, this.cartConcurrency, ({ cartId, from, run }) => table.applyRun(cartId, from, run));
   }
 
   private async missingHistory(cartId: string, from: number, to: number): Promise<VersionedCartEvent[]> {
@@ -299,6 +383,66 @@ export class CartProjections {
     this.cursors.set(key, cursor);
     if (this.cursors.size > this.cursorCacheSize) this.cursors.delete(this.cursors.keys().next().value!);
   }
+}
+
+interface QueuedCall {
+  readonly envelope: EventEnvelope;
+  readonly resolve: (outcome: EventOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface QueuedGroup {
+  readonly names: readonly ProjectionName[];
+  readonly carts: Map<string, QueuedCall[]>;
+  scheduled: boolean;
+}
+
+interface CartResult {
+  /** Distinct versions among the cart's input envelopes. */
+  readonly events: number;
+  readonly applied: number;
+  readonly skipped: number;
+  readonly caughtUp: number;
+  readonly duplicates: Set<number>;
+}
+
+type CartOutcome = CartResult | { readonly error: unknown };
+
+/** One cart's progress through applyToCarts: `cursor` undefined = must be read before the next plan. */
+interface CartWork {
+  readonly cartId: string;
+  readonly events: readonly VersionedCartEvent[];
+  i: number;
+  cursor: CartCursor | undefined;
+  confirmed: boolean;
+  conflicts: number;
+  applied: number;
+  skipped: number;
+  caughtUp: number;
+  readonly duplicates: Set<number>;
+  error?: unknown;
+}
+
+interface PlannedRun {
+  readonly work: CartWork;
+  readonly from: CartCursor;
+  readonly run: VersionedCartEvent[];
+  /** How many events at the run's head come from the event store (a catch-up), not from the input. */
+  readonly prefix: number;
+}
+
+/** `work` over every item, at most `limit` at a time; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
 }
 
 /** One event per version (the first envelope seen wins), in version order, lifted to the current schema. */

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ProjectionTable } from '../../application/projections';
+import type { CartRun, ProjectionTable } from '../../application/projections';
 import type { CartLine } from '../../domain/cart';
 import {
   advanceCursor,
@@ -14,6 +14,7 @@ import {
   type VersionedCartEvent,
 } from '../../domain/projections';
 import { deleteAllItems } from './delete-all';
+import { consistentBatchGet, inParallel, PACK_CONCURRENCY, packEntries, transactPacked, type TransactItem } from './packed-writes';
 import { cartCursorKey, ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, skuRowKey } from './projection-tables';
 
 /** DynamoDB takes 100 items per transaction: the cart's cursor and up to 99 sku rows. */
@@ -68,6 +69,76 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
       applied += 1;
     }
     return { applied };
+  }
+
+  async readCursors(cartIds: readonly string[]): Promise<Map<string, CartCursor>> {
+    const items = await consistentBatchGet(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, cartIds.map(cartCursorKey));
+    return new Map(cartIds.flatMap((cartId) => {
+      const item = items.get(cartCursorKey(cartId));
+      if (!item) return [];
+      const stored = storedCursorOf(item);
+      return [[cartId, { version: stored.version, state: stored.state }] as const];
+    }));
+  }
+
+  /**
+   * Many carts' runs in few transactions: each pack moves up to ~90 carts' cursors conditionally and adds their
+   * MERGED deltas to the sku rows they touch (carts adding the same sku share one row update), within 100 items.
+   * All or nothing per pack, as one cart's step is: a pack whose transaction lands applies each of its runs
+   * exactly once. Carts whose cursor condition fails are taken out of the pack (applied 0: the caller re-reads
+   * them), except one whose next event a dead writer left half-applied in chunks, which goes the single-cart way
+   * (applyRun finishes it); runs that need several steps or chunks go that way from the start.
+   */
+  async applyRuns(runs: readonly CartRun[]): Promise<{ applied: number }[]> {
+    const applied = new Map<CartRun, number>();
+    const packable: PackedStep[] = [];
+    const single: CartRun[] = [];
+    for (const run of runs) {
+      if (run.run.length === 0) continue;
+      const step = nextStep(run.from, run.run);
+      if (step.events === run.run.length && step.deltas.length <= MAX_SKUS_PER_STEP) packable.push({ run, after: step.after, deltas: step.deltas });
+      else single.push(run);
+    }
+    const refused: CartRun[] = [];
+    const packs = packEntries(
+      packable,
+      (entry, pack) => 1 + entry.deltas.filter((delta) => !pack.some((other) => other.deltas.some((d) => d.sku === delta.sku))).length,
+      (entry) => 300 + 60 * linesOf(entry.after.state).length + 200 * entry.deltas.length,
+    );
+    await inParallel(packs, PACK_CONCURRENCY, async (pack) => {
+      const result = await transactPacked(this.documents, pack, (pending) => this.packItems(pending));
+      for (const entry of result.written) applied.set(entry.run, entry.run.run.length);
+      refused.push(...result.refused.map((entry) => entry.run));
+    });
+    // A refused cart moved on (a duplicate, a racing writer, a wrong guess: the caller re-reads it), unless a
+    // dead writer left its next event half-applied in chunks: only the single-cart way finishes that.
+    if (refused.length > 0) {
+      const stored = await consistentBatchGet(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, refused.map((run) => cartCursorKey(run.cartId)));
+      for (const run of refused) {
+        const item = stored.get(cartCursorKey(run.cartId));
+        const cursor = item ? storedCursorOf(item) : undefined;
+        if (cursor?.version === run.from.version && cursor.pendingVersion === run.from.version + 1) single.push(run);
+      }
+    }
+    await inParallel(single, PACK_CONCURRENCY, async (run) => {
+      applied.set(run, (await this.applyRun(run.cartId, run.from, run.run)).applied);
+    });
+    return runs.map((run) => ({ applied: applied.get(run) ?? 0 }));
+  }
+
+  /** The pack's cursor moves (entry i at index i, each conditional) followed by its merged sku row updates. */
+  private packItems(pack: readonly PackedStep[]): TransactItem[] {
+    const merged = new Map<string, SkuDelta>();
+    for (const { deltas } of pack) {
+      for (const delta of deltas) {
+        const sum = merged.get(delta.sku);
+        merged.set(delta.sku, sum ? { sku: delta.sku, timesAdded: sum.timesAdded + delta.timesAdded, quantityInOpenCarts: sum.quantityInOpenCarts + delta.quantityInOpenCarts } : delta);
+      }
+    }
+    return [
+      ...pack.map(({ run, after }) => this.stepItems(run.cartId, run.from, after, [], { kind: 'whole' })[0]!),
+      ...[...merged.values()].map((delta) => this.skuUpdate(delta)),
+    ];
   }
 
   async reset(): Promise<{ deleted: number }> {
@@ -157,16 +228,20 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
           ExpressionAttributeValues: values,
         },
       },
-      ...deltas.map((delta) => ({
-        Update: {
-          TableName: this.tableName,
-          Key: { [ITEM_POPULARITY_KEY.partitionKey]: skuRowKey(delta.sku) },
-          UpdateExpression: 'SET sku = :sku, #board = :board ADD timesAdded :added, quantityInOpenCarts :open',
-          ExpressionAttributeNames: { '#board': ITEM_POPULARITY_RANKING.partitionKey },
-          ExpressionAttributeValues: { ':sku': delta.sku, ':board': ITEM_POPULARITY_RANKING.board, ':added': delta.timesAdded, ':open': delta.quantityInOpenCarts },
-        },
-      })),
+      ...deltas.map((delta) => this.skuUpdate(delta)),
     ];
+  }
+
+  private skuUpdate(delta: SkuDelta): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { [ITEM_POPULARITY_KEY.partitionKey]: skuRowKey(delta.sku) },
+        UpdateExpression: 'SET sku = :sku, #board = :board ADD timesAdded :added, quantityInOpenCarts :open',
+        ExpressionAttributeNames: { '#board': ITEM_POPULARITY_RANKING.partitionKey },
+        ExpressionAttributeValues: { ':sku': delta.sku, ':board': ITEM_POPULARITY_RANKING.board, ':added': delta.timesAdded, ':open': delta.quantityInOpenCarts },
+      },
+    };
   }
 
   /** true when written, false when the cursor condition failed; transaction conflicts on shared sku rows are retried. */
@@ -190,15 +265,25 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(cartId) }, ConsistentRead: true }),
     );
-    if (!Item) return undefined;
-    const items = ((Item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) }));
-    const version = Number(Item.version ?? 0);
-    return {
-      version,
-      state: version === 0 || Item.status === undefined ? EMPTY_CURSOR.state : { status: Item.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items },
-      ...(Item.pendingVersion === undefined ? {} : { pendingVersion: Number(Item.pendingVersion), pendingChunks: Number(Item.pendingChunks) }),
-    };
+    return Item ? storedCursorOf(Item) : undefined;
   }
+
+}
+
+interface PackedStep {
+  readonly run: CartRun;
+  readonly after: CartCursor;
+  readonly deltas: readonly SkuDelta[];
+}
+
+function storedCursorOf(Item: Record<string, unknown>): StoredCursor {
+  const items = ((Item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) }));
+  const version = Number(Item.version ?? 0);
+  return {
+    version,
+    state: version === 0 || Item.status === undefined ? EMPTY_CURSOR.state : { status: Item.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items },
+    ...(Item.pendingVersion === undefined ? {} : { pendingVersion: Number(Item.pendingVersion), pendingChunks: Number(Item.pendingChunks) }),
+  };
 }
 
 /**
