@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -18,9 +15,8 @@ import { deleteAllItems } from '../adapters/dynamodb/delete-all';
 import { eventIdsOf } from '../application/backfill';
 import type { EventEnvelope } from '../domain/events';
 import { foldProjections } from '../domain/projections';
-import { endpointOf, handlerEnvironment, loadLocalConfig, type LocalConfig } from '../local/config';
-import { LocalStack } from '../local/stack';
-import { freePort } from './support/free-port';
+import { endpointOf, handlerEnvironment, type LocalConfig } from '../local/config';
+import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
 
 /**
  * Replay and backfill end to end, through the local Step Functions endpoint and @aws-sdk/client-sfn. They wipe
@@ -29,7 +25,7 @@ import { freePort } from './support/free-port';
  */
 jest.setTimeout(240_000);
 
-let stack: LocalStack;
+let stack: IsolatedStack;
 let config: LocalConfig;
 let savedEnv: NodeJS.ProcessEnv;
 let sfn: SFNClient;
@@ -38,17 +34,8 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   savedEnv = { ...process.env };
-  const env = {
-    API_PORT: String(await freePort()),
-    DYNAMODB_PORT: String(await freePort()),
-    KINESIS_PORT: String(await freePort()),
-    S3_PORT: String(await freePort()),
-    STEPFUNCTIONS_PORT: String(await freePort()),
-    LOCAL_DATA_DIR: mkdtempSync(join(tmpdir(), 'cdc-cart-replay-')),
-  };
-  config = loadLocalConfig({ ...process.env, ...env });
-  stack = new LocalStack(config, { fresh: true, log: () => undefined });
-  await stack.start();
+  stack = await startIsolatedStack({ name: 'replay', log: () => undefined });
+  config = stack.config;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
   sfn = new SFNClient({ endpoint: endpointOf(config.ports.stepfunctions), region: 'us-east-1', credentials });
   s3 = new S3Client({
@@ -68,7 +55,6 @@ afterAll(async () => {
   // LocalStack.start() points this process's SDK variables at its emulators: give the worker its own back.
   for (const key of Object.keys(handlerEnvironment(config))) delete process.env[key];
   Object.assign(process.env, savedEnv);
-  rmSync(config.dataDir, { recursive: true, force: true });
 });
 
 describe('backfill state machine', () => {
