@@ -50,6 +50,9 @@ export function spawnDynamoDbLocal(options: DynamoDbLocalOptions): ChildProcess 
   );
 }
 
+/** Set (to "true") by the supervisor for a stack whose DynamoDB Local keeps its tables in memory (LocalStackOptions). */
+export const DYNAMODB_IN_MEMORY = 'DYNAMODB_IN_MEMORY';
+
 /**
  * DynamoDB Local as a component of its own: a Node.js process that owns the Java one, so that the Java process
  * ends with it however the supervisor ends (its children stop on disconnect), and a Java process left behind by
@@ -60,7 +63,8 @@ export const dynamoDbEmulator: LocalComponent = {
   async start(config) {
     const pidFile = join(runDir(config.dataDir), 'dynamodb-java.pid');
     stopLeftover(pidFile);
-    const java = spawnDynamoDbLocal({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb') });
+    const inMemory = process.env[DYNAMODB_IN_MEMORY] === 'true';
+    const java = spawnDynamoDbLocal({ port: config.ports.dynamodb, ...(inMemory ? {} : { dataDir: join(config.dataDir, 'dynamodb') }) });
     java.stdout?.pipe(process.stdout);
     java.stderr?.pipe(process.stderr);
     mkdirSync(dirname(pidFile), { recursive: true });
