@@ -1,3 +1,4 @@
+import { abortableSleep } from '../abortable-sleep';
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import type { EventEnvelope } from '../../domain/events/envelope';
 
@@ -145,19 +146,4 @@ function chunks(wave: Pending[]): Pending[][] {
   }
   if (current.length > 0) result.push(current);
   return result;
-}
-
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -7,6 +7,7 @@ import { archiveObjectKey } from '../../application/replay-window';
 import { EventEnvelope } from '../../domain/events';
 import { ShardPositions, writeFileDurably } from '../kinesis-consumer/shard-positions';
 import { compareSequenceNumbers, readyShards, type ShardRead } from '../kinesis-consumer/shard-reader';
+import { abortableSleep } from '../../adapters/abortable-sleep';
 
 /** What the archiver reads and writes through: Kinesis shards, the S3 bucket, the dead-letter store. */
 export interface ArchiverPorts {
@@ -75,7 +76,7 @@ export class LocalArchiver {
   private lastDiscovery = 0;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
-  private readonly sleepers = new Set<() => void>();
+  private readonly stopSignal = new AbortController();
 
   constructor(
     private readonly ports: ArchiverPorts,
@@ -101,7 +102,7 @@ export class LocalArchiver {
   /** Stops reading and flushes what is buffered: everything read is archived and checkpointed before it resolves. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const wake of this.sleepers) wake();
+    this.stopSignal.abort();
     await this.loop;
     await this.flush();
   }
@@ -263,17 +264,10 @@ export class LocalArchiver {
     return join(this.options.stateDir, 'intent.json');
   }
 
+  /** Resolves after ms, or at once when stop() is called. */
   private sleep(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
+    return abortableSleep(ms, this.stopSignal.signal).catch(() => undefined);
   }
 }
 

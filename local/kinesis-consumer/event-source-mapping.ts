@@ -7,6 +7,7 @@ import { deliverBatch, type DeliverableRecord, type InvokeOutcome } from './deli
 import type { ShardPositions } from './shard-positions';
 import { listShards, readyShards, ShardReader } from './shard-reader';
 import { toKinesisStreamEvent, type StreamIdentity } from './stream-event';
+import { abortableSleep } from '../../adapters/abortable-sleep';
 
 /** Lambda refuses synchronous payloads over 6 MB; batches are cut below that. */
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
@@ -43,7 +44,7 @@ export class LocalEventSourceMapping {
   private stopping = false;
   private readonly running = new Map<string, Promise<void>>();
   private discovery: Promise<void> | undefined;
-  private readonly sleepers = new Set<() => void>();
+  private readonly stopSignal = new AbortController();
   private streamArn = '';
 
   constructor(private readonly options: EventSourceMappingOptions) {}
@@ -63,7 +64,7 @@ export class LocalEventSourceMapping {
   /** Stops polling; an invocation in flight finishes and is checkpointed first. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const wake of this.sleepers) wake();
+    this.stopSignal.abort();
     await Promise.all([...this.running.values(), this.discovery]);
   }
 
@@ -183,16 +184,9 @@ export class LocalEventSourceMapping {
     ]);
   }
 
+  /** Resolves after ms, or at once when stop() is called. */
   private sleep(ms: number): Promise<void> {
     if (this.stopping || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
+    return abortableSleep(ms, this.stopSignal.signal).catch(() => undefined);
   }
 }

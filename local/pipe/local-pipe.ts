@@ -1,7 +1,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DeadLetter, DeadLetterQueue } from '../../application/dead-letters';
 import type { PublishResult } from '../../adapters/kinesis/event-publisher';
-import { abortableSleep } from '../../adapters/kinesis/event-publisher';
+import { abortableSleep } from '../../adapters/abortable-sleep';
 import type { EventEnvelope } from '../../domain/events/envelope';
 import type { CdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
 import { compileFilters } from './event-pattern';
