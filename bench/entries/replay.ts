@@ -78,7 +78,7 @@ export const replayThroughput: BenchEntry = {
       notes: [
         `archive: JSON Lines objects of ${EVENTS_PER_OBJECT} events, carts of ${EVENTS_PER_CART} events, each cart within one object`,
         'replay = the replay state machine on the local endpoint (Distributed Map, MaxConcurrency 16, one Lambda per object), applying every event to cart-summary and item-popularity in DynamoDB Local; timed from StartExecution to SUCCEEDED',
-        'the replay is bounded by the projections\' conditional writes to DynamoDB Local (one process, writes serialised in its SQLite store), not by reading the archive: see the floor',
+        'each object\'s 100 carts are written in a few transactions (cart-summary: up to 100 conditional Puts each; item-popularity: up to ~90 cursor moves plus merged sku rows each); the replay is bounded by those writes in DynamoDB Local (-inMemory, one Java process on the same 2 cores), not by reading the archive: see the floor',
         `floor = ListObjectsV2 + GetObject of the same objects from s3rver, ${READ_CONCURRENCY} at a time, each line JSON-parsed and validated as an EventEnvelope, nothing applied`,
       ],
     });
