@@ -1,5 +1,4 @@
 import type { LocalConfig } from '../local/config';
-import type { LocalStack } from '../local/stack';
 
 /**
  * The benchmark harness's contract. An entry is a module exporting a BenchEntry; bench/entries/index.ts lists
@@ -20,8 +19,6 @@ export interface BenchContext {
   readonly quick: boolean;
   /** Ports, data folder and resource names of the running local stack (as `npm start` has them, on free ports). */
   readonly stack: LocalConfig;
-  /** The supervisor itself: pidOf / kill / whenReady, for entries that measure recovery. */
-  readonly localStack?: LocalStack;
   /** `full` in a full run, `quick` in a quick one: sizes, durations, repetitions. */
   scale<T>(full: T, quick: T): T;
   /** Progress for the console; not part of the report. */
@@ -127,7 +124,6 @@ export function compare(ratio: BenchRatio): { ratio: number; verdict: string } {
 export interface RunOptions {
   readonly quick: boolean;
   readonly stack: LocalConfig;
-  readonly localStack?: LocalStack;
   readonly log?: (line: string) => void;
 }
 
@@ -146,7 +142,6 @@ export async function runEntries(entries: readonly BenchEntry[], options: RunOpt
     const ctx: BenchContext = {
       quick: options.quick,
       stack: options.stack,
-      ...(options.localStack ? { localStack: options.localStack } : {}),
       scale: (full, quick) => (options.quick ? quick : full),
       log: (line) => log(`[${entry.name}] ${line}`),
       table: (table) => void tables.push(table),

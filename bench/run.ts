@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   }
   let results: BenchResults;
   try {
-    const entryResults = await runEntries(entries, { quick: options.quick, stack: started.config, localStack: started.stack, log });
+    const entryResults = await runEntries(entries, { quick: options.quick, stack: started.config, log });
     results = { startedAt, finishedAt: new Date().toISOString(), quick: options.quick, machine, entries: entryResults };
   } finally {
     await started.stop();

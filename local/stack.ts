@@ -6,7 +6,7 @@ import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
 import { DYNAMODB_IN_MEMORY, javaMajorVersion } from './emulators/dynamodb-local';
-import { ensureLocalResources, waitFor } from './resources';
+import { ensureLocalResources } from './resources';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
 const RESTART_DELAY_MS = 1_000;
@@ -78,25 +78,6 @@ export class LocalStack {
     const order: ProcessName[][] = [this.namesInPhase('service'), this.namesInPhase('emulator')];
     for (const group of order) await Promise.all(group.map((name) => this.stopChild(name)));
     rmSync(this.lockFile(), { force: true });
-  }
-
-  /** Sends a signal to one component, as a crash or an operator would; the supervisor restarts it. */
-  kill(name: ProcessName, signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.children.get(name)?.process.kill(signal);
-  }
-
-  /** Resolves once the named component is running and ready again (after kill()). */
-  async whenReady(name: ProcessName): Promise<void> {
-    await waitFor(`${name} to be ready`, async () => {
-      const child = this.children.get(name);
-      if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return false;
-      await child.ready;
-      return true;
-    });
-  }
-
-  pidOf(name: ProcessName): number | undefined {
-    return this.children.get(name)?.process.pid;
   }
 
   private namesInPhase(phase: 'emulator' | 'service'): ComponentName[] {

@@ -6,14 +6,3 @@
  *   eventId (S)  aggregateType (S)  type (S)  schemaVersion (N)  occurredAt (S)  data (M)
  */
 export const EVENT_STORE_KEY = { partitionKey: 'aggregateId', sortKey: 'version' } as const;
-
-export const EVENT_ITEM_ATTRIBUTES = [
-  'aggregateId',
-  'version',
-  'eventId',
-  'aggregateType',
-  'type',
-  'schemaVersion',
-  'occurredAt',
-  'data',
-] as const;
