@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeIssues, ReplayInput } from '../application/replay';
-import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress, UsageError } from './replay-run';
+import { COMMON_OPTIONS, COMMON_USAGE, fail, replayInputFromFlags, report, resolveTarget, runWithProgress } from './replay-run';
 
 const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild] [--projections a,b] [--dry-run]
 
@@ -34,19 +33,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const candidate = {
-    ...(values.from === undefined ? {} : { from: values.from }),
-    ...(values.to === undefined ? {} : { to: values.to }),
-    target: values.target,
-    ...(values.projections === undefined ? {} : { projections: values.projections.split(',').map((name) => name.trim()).filter(Boolean) }),
-    ...(values.rebuild ? { rebuild: true } : {}),
-    ...(values['dry-run'] ? { dryRun: true } : {}),
-  };
-  // The state machine validates too; checking here first saves a round trip and names the CLI flag.
-  const input = ReplayInput.safeParse(candidate);
-  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^target: .*$/m, '--target must be "projections" or "stream"'));
+  const input = replayInputFromFlags(values);
   const target = await resolveTarget('replay', values);
-  const execution = await runWithProgress(target, 'replay', input.data, { unit: 'objects', ...(values.name ? { executionName: values.name } : {}) });
+  const execution = await runWithProgress(target, 'replay', input, { unit: 'objects', ...(values.name ? { executionName: values.name } : {}) });
   process.exitCode = report(execution);
 }
 
