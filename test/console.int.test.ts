@@ -2,9 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { Page } from 'playwright-core';
-import { dynamoDbClient } from '../adapters/aws-clients';
+import { GetRecordsCommand as GetKinesisRecords, GetShardIteratorCommand as GetKinesisIterator } from '@aws-sdk/client-kinesis';
+import { dynamoDbClient, kinesisClient } from '../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../adapters/dead-letters/json-lines-dead-letter-store';
 import { localDeadLetterFile } from '../local/config';
+import { toKinesisStreamEvent } from '../local/kinesis-consumer/stream-event';
 import { streamArnOf, toPipeRecord } from '../local/pipe/stream-source';
 import { launchBrowser, type TestBrowser } from './support/browser';
 import { readAllKinesisEvents } from './support/cdc-kinesis';
@@ -102,7 +104,6 @@ describe('the operations console in a real browser', () => {
     await until(() => page.locator('table.stream tbody tr').count(), (count) => count === 3, 30_000);
     await page.getByLabel('Cart id').fill('');
     await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 9);
-    await screenshot('stream');
 
     await page.goto(consoleUrl('#pipeline'));
     await page.getByRole('heading', { name: 'Components' }).waitFor();
@@ -147,7 +148,7 @@ describe('the operations console in a real browser', () => {
     const store = new JsonLinesDeadLetterStore(localDeadLetterFile(testStack()));
     await store.send([
       { source: 'pipe', reason: 'enrichment failed: TimeoutError: Task timed out (after 11 attempts)', failedAt: new Date().toISOString(), ids: { eventID: redrivable.eventID }, payload: redrivable },
-      { source: 'pipe', reason: 'enrichment failed: TimeoutError: Task timed out (after 11 attempts)', failedAt: new Date().toISOString(), ids: { eventID: poison.eventID }, payload: poison },
+      { source: 'cdc-enrichment', reason: 'unknown event type "NoSuchEvent"', failedAt: new Date().toISOString(), ids: { problem: 'rejected-event', eventID: poison.eventID }, payload: poison },
     ]);
     const fileBefore = readFileSync(store.file, 'utf8');
 
@@ -170,8 +171,36 @@ describe('the operations console in a real browser', () => {
     expect(readFileSync(store.file, 'utf8').startsWith(fileBefore)).toBe(true);
 
     await page.goto(consoleUrl('#stream'));
+    await page.locator('table.stream tbody tr').filter({ hasText: eventId.slice(0, 8) }).filter({ hasText: 'duplicate' }).waitFor({ timeout: 15_000 });
+    await screenshot('stream');
     await page.getByLabel('only marked records').check();
-    await page.locator('table.stream tbody tr').filter({ hasText: 'duplicate' }).first().waitFor({ timeout: 15_000 });
+    await until(() => page.locator('table.stream tbody tr').allTextContents(), (rows) => rows.length > 0 && rows.every((row) => /duplicate|redelivered|out-of-order|gap|replayed/.test(row)));
+  });
+
+  it('redrives consumer letters through their consumer, whether they hold the records or only their shard and sequence range', async () => {
+    const events = (await readAllKinesisEvents()).filter((event) => event.envelope.aggregateId === carts[1]);
+    expect(events).toHaveLength(3);
+    const kinesis = kinesisClient();
+    const streamName = testStack().resources.eventsStream;
+    const shardId = events[0]!.shardId;
+    const { ShardIterator } = await kinesis.send(new GetKinesisIterator({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    const records = ((await kinesis.send(new GetKinesisRecords({ ShardIterator }))).Records ?? []).filter((record) => record.PartitionKey === carts[1]);
+    const identity = { shardId, streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${streamName}`, region: 'us-east-1' };
+    const range = { shardId, startSequenceNumber: records[0]!.SequenceNumber, endSequenceNumber: records.at(-1)!.SequenceNumber, batchSize: records.length, streamArn: identity.streamArn };
+    const store = new JsonLinesDeadLetterStore(localDeadLetterFile(testStack()));
+    const reason = `retry attempts exhausted: function error (console test ${Date.now()})`;
+    await store.send([
+      { source: 'consumer:projections', reason, failedAt: new Date().toISOString(), ids: range, payload: toKinesisStreamEvent(records, identity) },
+      // As AWS's on-failure destinations send it: the batch's metadata, no records.
+      { source: 'consumer:projections', reason, failedAt: new Date().toISOString(), ids: range, payload: { requestContext: { condition: 'RetryAttemptsExhausted' } } },
+    ]);
+    const listed = (await (await fetch(`${testStack().apiUrl}/console/api/dead-letters`)).json()) as { letters: { id: string; reason: string }[] };
+    const ids = listed.letters.filter((letter) => letter.reason === reason).map((letter) => letter.id);
+    expect(ids).toHaveLength(2);
+    const redriven = await (await fetch(`${testStack().apiUrl}/console/api/dead-letters/redrive`, { method: 'POST', body: JSON.stringify({ ids }) })).json();
+    expect(redriven).toMatchObject({ redriven: 2, failed: 0 });
+    const after = (await (await fetch(`${testStack().apiUrl}/console/api/dead-letters`)).json()) as { letters: { id: string }[] };
+    expect(after.letters.filter((letter) => ids.includes(letter.id))).toEqual([]);
   });
 
   it('answers bad input to its JSON API with a 4xx JSON error', async () => {

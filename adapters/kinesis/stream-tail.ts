@@ -22,7 +22,7 @@ export class KinesisStreamTail {
    * Every record of every shard; with `follow`, then waits for new ones until the signal aborts. Records of one
    * shard come in order; shards are read in turns, so records of different shards interleave.
    */
-  async *records(options: { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<StreamRecordView> {
+  async *records(options: { follow?: boolean; signal?: AbortSignal; onCaughtUp?: () => void } = {}): AsyncGenerator<StreamRecordView> {
     const iterators = new Map<string, string | undefined>();
     const shardsDone = new Set<string>();
     for (;;) {
@@ -44,6 +44,7 @@ export class KinesisStreamTail {
         // A shard behind the latest record has more to give at once.
         if ((result.Records?.length ?? 0) === 0 && (result.MillisBehindLatest ?? 0) > 0) read += 1;
       }
+      if (read === 0) options.onCaughtUp?.();
       if (read === 0 && !options.follow) return;
       if (options.signal?.aborted) return;
       await abortableSleep(read === 0 ? IDLE_POLL_MS : BUSY_POLL_MS, options.signal).catch(() => undefined);

@@ -18,11 +18,23 @@ export class LiveStream {
   private readonly abort = new AbortController();
   private running?: Promise<void>;
   private lastError?: string;
+  private caughtUp!: Promise<void>;
+  private markCaughtUp!: () => void;
 
   constructor(private readonly tail: KinesisStreamTail) {}
 
   ensureStarted(): void {
-    this.running ??= this.run();
+    if (this.running) return;
+    this.caughtUp = new Promise((resolve) => (this.markCaughtUp = resolve));
+    this.running = this.run();
+  }
+
+  /** Resolves once the tail has read every shard to its end once (or after `timeoutMs`, whichever first). */
+  async ready(timeoutMs = 3_000): Promise<void> {
+    this.ensureStarted();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.caughtUp, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   recent(filter: { cartId?: string; limit?: number } = {}): MarkedStreamRecord[] {
@@ -57,7 +69,7 @@ export class LiveStream {
       const marker = new StreamMarker();
       this.kept.length = 0;
       try {
-        for await (const view of this.tail.records({ follow: true, signal: this.abort.signal })) {
+        for await (const view of this.tail.records({ follow: true, signal: this.abort.signal, onCaughtUp: () => this.markCaughtUp() })) {
           this.lastError = undefined;
           const record = marker.mark(view);
           this.kept.push(record);

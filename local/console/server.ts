@@ -5,7 +5,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { z } from 'zod';
 import { archiveByHour, isArchiveEventKey } from '../../application/archive-browsing';
 import { inspectCart } from '../../application/cart-inspection';
-import { redriveDeadLetters } from '../../application/dead-letter-redrive';
+import { deadLetterKind, redriveDeadLetters } from '../../application/dead-letter-redrive';
 import { dynamoDbClient, dynamoDbDocumentClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterInbox } from '../../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { DynamoDbCartSummaryTable } from '../../adapters/dynamodb/cart-summary-table';
@@ -71,7 +71,7 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
 
   type Route = (request: IncomingMessage, url: URL, params: string[], response: ServerResponse) => Promise<unknown>;
   const routes: { method: string; pattern: RegExp; run: Route }[] = [
-    { method: 'GET', pattern: /^\/carts$/, run: async () => ({ carts: recentCarts(live) }) },
+    { method: 'GET', pattern: /^\/carts$/, run: async () => (await live.ready(), { carts: recentCarts(live) }) },
     {
       method: 'GET',
       pattern: /^\/carts\/([^/]+)$/,
@@ -80,10 +80,10 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
         return inspectCart(store, readModels, cartId!);
       },
     },
-    { method: 'GET', pattern: /^\/stream$/, run: async (_request, url) => ({ records: live.recent(streamFilter(url)), eventsPerSecond: live.eventsPerSecond(), ...(live.error ? { error: live.error } : {}) }) },
+    { method: 'GET', pattern: /^\/stream$/, run: async (_request, url) => (await live.ready(), { records: live.recent(streamFilter(url)), eventsPerSecond: live.eventsPerSecond(), ...(live.error ? { error: live.error } : {}) }) },
     { method: 'GET', pattern: /^\/stream\/live$/, run: async (request, url, _params, response) => serveStreamEvents(request, response, live, streamFilter(url), liveResponses) },
     { method: 'GET', pattern: /^\/pipeline$/, run: () => pipeline() },
-    { method: 'GET', pattern: /^\/dead-letters$/, run: async () => ({ letters: await inbox.pending(), file: inbox.file }) },
+    { method: 'GET', pattern: /^\/dead-letters$/, run: async () => ({ letters: (await inbox.pending()).map((letter) => ({ ...letter, kind: deadLetterKind(letter) ?? 'unknown' })), file: inbox.file }) },
     {
       method: 'POST',
       pattern: /^\/dead-letters\/redrive$/,

@@ -1,5 +1,11 @@
 import { announce, api, badge, dateTime, errorBox, h, header, json } from './ui.js';
 
+const ROUTES = {
+  'stream-record': 'the enrichment, then the Pipe’s target (Kinesis)',
+  envelope: 'the Pipe’s target (Kinesis)',
+  'consumer-batch': 'its consumer',
+};
+
 /** Dead letters: the list with reasons; redrive one or all. A letter is removed only once its redrive succeeded. */
 export const deadLettersView = {
   title: 'Dead letters',
@@ -47,7 +53,7 @@ export const deadLettersView = {
             'table',
             { class: 'letters' },
             h('caption', {}, `${letters.length} pending letter(s), oldest first`),
-            h('thead', {}, h('tr', {}, ['Failed at', 'Source', 'Reason', 'Ids', ''].map((title) => h('th', { scope: 'col' }, title)))),
+            h('thead', {}, h('tr', {}, ['Failed at', 'Source', 'Reason', 'Goes back through', 'Ids', ''].map((title) => h('th', { scope: 'col' }, title)))),
             h(
               'tbody',
               {},
@@ -60,7 +66,13 @@ export const deadLettersView = {
                   h('td', {}, dateTime(letter.failedAt)),
                   h('td', {}, badge(letter.source, 'source')),
                   h('td', { class: 'reason' }, letter.reason),
-                  h('td', {}, h('details', {}, h('summary', {}, h('code', {}, letter.id)), h('pre', {}, json({ ids: letter.ids, payload: letter.payload })))),
+                  h('td', {}, ROUTES[letter.kind] ?? 'cannot be redriven'),
+                  h(
+                    'td',
+                    { class: 'ids' },
+                    h('dl', {}, Object.entries(letter.ids ?? {}).filter(([, value]) => value !== undefined && typeof value !== 'object').slice(0, 4).flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, h('code', {}, String(value)))])),
+                    h('details', {}, h('summary', {}, 'letter ', h('code', {}, letter.id)), h('pre', {}, json({ ids: letter.ids, payload: letter.payload }))),
+                  ),
                   h('td', {}, button),
                 );
               }),

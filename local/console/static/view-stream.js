@@ -48,7 +48,14 @@ export const streamView = {
     let source;
     const visible = (record) => (!filter.value.trim() || record.partitionKey === filter.value.trim()) && (!marked.checked || record.marks.length > 0);
     const draw = () => {
-      const shown = records.filter(visible).slice(-SHOWN).reverse();
+      // Shards are read in turns: order by arrival for reading, keeping each shard's own order for equal times.
+      const shown = records
+        .map((record, index) => ({ record, index }))
+        .filter(({ record }) => visible(record))
+        .sort((a, b) => a.record.arrivedAt.localeCompare(b.record.arrivedAt) || a.index - b.index)
+        .slice(-SHOWN)
+        .reverse()
+        .map(({ record }) => record);
       body.replaceChildren(...shown.map(row));
       count.textContent = `${shown.length} record(s) shown${paused ? ', paused' : ''}; ${records.filter((r) => r.marks.includes('duplicate')).length} duplicate(s) in the last ${records.length}.`;
     };
