@@ -1,6 +1,4 @@
-import MarkdownIt from 'markdown-it';
-
-type Token = ReturnType<MarkdownIt['parse']>[number];
+import MarkdownIt, { type Token } from 'markdown-it';
 
 const parser = new MarkdownIt({ html: true });
 
@@ -67,7 +65,7 @@ export function links(tokens: readonly Token[]): Link[] {
     for (const child of block.children ?? []) {
       if (child.type === 'softbreak' || child.type === 'hardbreak') line += 1;
       const href = child.type === 'link_open' ? child.attrGet('href') : child.type === 'image' ? child.attrGet('src') : null;
-      if (href !== null) result.push({ href, line });
+      if (href !== null) result.push({ href: String(href), line });
     }
   }
   return result;
