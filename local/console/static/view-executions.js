@@ -171,6 +171,6 @@ function renderHistory(executions) {
 
 function summary(output) {
   if (typeof output !== 'object' || output === null) return String(output);
-  const picks = ['events', 'eventsRead', 'applied', 'published', 'archived', 'missing', 'objects'].filter((key) => typeof output[key] === 'number').map((key) => `${key} ${output[key]}`);
+  const picks = ['eventsRead', 'applied', 'published', 'objects', 'missing', 'written'].filter((key) => typeof output[key] === 'number').map((key) => `${key} ${output[key]}`);
   return picks.length ? picks.join(', ') : 'output';
 }
