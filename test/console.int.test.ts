@@ -31,6 +31,7 @@ async function cart(items: [string, number][], close = false): Promise<string> {
 async function screenshot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.screenshot({ path: resolve(SCREENSHOTS, `console-${name}.png`) });
 }
 
@@ -85,8 +86,12 @@ describe('the operations console in a real browser', () => {
 
     await page.goto(consoleUrl());
     await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Carts' }).waitFor();
-    await page.getByLabel('Cart id').fill(carts[0]!);
-    await page.getByRole('button', { name: 'Find cart' }).click();
+    for (const landmark of ['banner', 'navigation', 'main', 'contentinfo'] as const) expect(await page.getByRole(landmark).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Carts' }).getAttribute('aria-current')).toBe('page');
+    // By keyboard alone: the field, typed into, and Enter submits.
+    await page.getByLabel('Cart id').focus();
+    await page.keyboard.type(carts[0]!);
+    await page.keyboard.press('Enter');
     const timeline = page.locator('ol.timeline li');
     await until(() => timeline.count(), (count) => count === 4);
     expect(await timeline.nth(0).textContent()).toContain('CartOpened');

@@ -138,6 +138,11 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
 
   async function handle(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
     if (path !== '/console' && !path.startsWith('/console/')) return false;
+    const isPage = path === '/console' || path === '/console/' || path.startsWith('/console/static/');
+    if (isPage && request.method !== 'GET' && request.method !== 'HEAD') {
+      sendJson(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}; use GET` } });
+      return true;
+    }
     if (path === '/console' || path === '/console/') return serveStatic(response, 'index.html').then(() => true);
     if (path.startsWith('/console/static/')) return serveStatic(response, path.slice('/console/static/'.length)).then(() => true);
     const url = new URL(request.url ?? '/', 'http://console.local');

@@ -35,6 +35,7 @@ export const deadLettersView = {
       } catch (error) {
         outcome.replaceChildren(errorBox(error));
       }
+      buttons.forEach((b) => (b.disabled = false));
       await load();
     };
     redriveAll.addEventListener('click', () => redrive({ all: true }, redriveAll));
