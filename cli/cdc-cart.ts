@@ -10,7 +10,10 @@ import { DynamoDbItemPopularityTable } from '../adapters/dynamodb/item-popularit
 import { DynamoDbReadModels } from '../adapters/dynamodb/read-models';
 import { KinesisStreamTail } from '../adapters/kinesis/stream-tail';
 import { S3ArchiveObjects } from '../adapters/s3/replay-archive';
-import { handlerEnvironment, loadLocalConfig, type LocalConfig } from '../local/config';
+import { redriveDeadLetters } from '../application/dead-letter-redrive';
+import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
+import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
+import { localRedrivers } from '../local/console/redrivers';
 
 const USAGE = `usage: cdc-cart <command> [options]
 
@@ -25,6 +28,8 @@ Commands:
   replay ...                               start a replay and follow it (= npm run replay --; see cdc-cart replay --help)
   backfill ...                             start a backfill and follow it (= npm run backfill --)
   dead-letters ...                         list the dead letters (= npm run dead-letters --)
+  dead-letters redrive ID... | --all       send letters back (CDC: enrichment + Pipe target; consumer: its
+                                           consumer); a letter is removed only once its redrive succeeded
 
 Options:
   -h, --help                               this text (cdc-cart <command> --help for a command)
@@ -44,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'dead-letters' && rest[0] === 'redrive') return redrive(useLocalStack(), rest.slice(1));
   const delegated = DELEGATED[command];
   if (delegated) {
     // The existing command line tools, unchanged: they read process.argv and run on import.
@@ -163,6 +169,24 @@ async function archive(config: LocalConfig, args: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError('archive takes "ls" or "cat KEY"');
+}
+
+async function redrive(config: LocalConfig, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help) return help('dead-letters redrive ID... | --all', 'Redrives dead letters by id (see dead-letters --json or the console), or all pending ones, oldest first.');
+  const inbox = new JsonLinesDeadLetterInbox(localDeadLetterFile(config));
+  if (Boolean(values.all) === positionals.length > 0) {
+    const pending = await inbox.pending();
+    process.stderr.write(`dead-letters redrive takes letter ids, or --all. Pending letters (${pending.length}):\n`);
+    for (const letter of pending) process.stderr.write(`  ${letter.id}  ${letter.failedAt}  ${letter.source}  ${letter.reason}\n`);
+    return 2;
+  }
+  const kinesis = kinesisClient();
+  const outcomes = await redriveDeadLetters(inbox, localRedrivers(config, kinesis, new KinesisStreamTail(kinesis, config.resources.eventsStream)), values.all ? 'all' : positionals);
+  for (const outcome of outcomes) process.stdout.write(`${outcome.redriven ? 'redriven' : 'kept    '}  ${outcome.id}  ${outcome.source}${outcome.reason ? `  ${outcome.reason}` : ''}\n`);
+  const kept = outcomes.filter((outcome) => !outcome.redriven).length;
+  process.stdout.write(`${outcomes.length - kept} letter(s) redriven, ${kept} kept\n`);
+  return kept > 0 ? 1 : 0;
 }
 
 function help(usage: string, what: string): number {

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { api } from './support/local-stack';
-import { waitForKinesisEvents } from './support/cdc-kinesis';
+import { JsonLinesDeadLetterStore } from '../adapters/dead-letters/json-lines-dead-letter-store';
+import { localDeadLetterFile } from '../local/config';
+import { readAllKinesisEvents, waitForKinesisEvents } from './support/cdc-kinesis';
+import { api, testStack } from './support/local-stack';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '..', 'bin', 'cdc-cart.cjs');
@@ -69,5 +71,25 @@ describe('cdc-cart, the inspection CLI', () => {
     expect((await cdcCart('replay', '--help')).stdout).toContain('--target projections|stream');
     expect(await cdcCart('replay', '--target', 'nowhere')).toMatchObject({ code: 2, stderr: expect.stringContaining('--target must be') });
     expect((await cdcCart('dead-letters', '--help')).stdout).toContain('dead letters');
+  });
+
+  it('redrives dead letters by id, keeping one that fails again', async () => {
+    const store = new JsonLinesDeadLetterStore(localDeadLetterFile(testStack()));
+    const event = (await readAllKinesisEvents()).find((e) => e.envelope.aggregateId === cartId)!.envelope;
+    const marker = `cli-${Date.now()}`;
+    await store.send([
+      { source: 'pipe', reason: `Kinesis kept refusing (${marker})`, failedAt: new Date().toISOString(), ids: { eventId: event.eventId }, payload: event },
+      { source: 'pipe', reason: `unreadable (${marker})`, failedAt: new Date().toISOString(), payload: { neither: 'record nor envelope' } },
+    ]);
+    const listing = await cdcCart('dead-letters', 'redrive');
+    expect(listing.code).toBe(2);
+    const ids = listing.stderr.split('\n').filter((line) => line.includes(marker)).map((line) => line.trim().split(/\s+/)[0]!);
+    expect(ids).toHaveLength(2);
+    const result = await cdcCart('dead-letters', 'redrive', ...ids);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('1 letter(s) redriven, 1 kept');
+    const after = await cdcCart('dead-letters', 'redrive');
+    expect(after.stderr).not.toContain(ids[0]);
+    expect(after.stderr).toContain(ids[1]);
   });
 });
