@@ -59,10 +59,14 @@ export const streamView = {
       body.replaceChildren(...shown.map(row));
       count.textContent = `${shown.length} record(s) shown${paused ? ', paused' : ''}; ${records.filter((r) => r.marks.includes('duplicate')).length} duplicate(s) in the last ${records.length}.`;
     };
+    let loads = 0;
     const load = async () => {
+      const current = ++loads;
       try {
         const cart = filter.value.trim();
         const page = await api(`/stream?limit=2000${cart ? `&cart=${encodeURIComponent(cart)}` : ''}`);
+        // Typing sends several loads: only the latest one's answer is shown.
+        if (current !== loads) return;
         records = page.records;
         rate.textContent = `${page.eventsPerSecond.toFixed(1)} events/s`;
         draw();
