@@ -87,6 +87,8 @@ export class LocalStepFunctions {
     readonly machines: ReadonlyMap<string, CompiledStateMachine>,
     private readonly s3: S3Client,
     dataDir: string,
+    /** How a Task's handler is obtained: the registered one by default; tests wrap it to inject a fault. */
+    private readonly handlerOf: (lambda: LambdaName, load: () => AnyHandler) => AnyHandler = (_, load) => load(),
   ) {
     const directory = join(dataDir, 'stepfunctions');
     mkdirSync(directory, { recursive: true });
@@ -194,7 +196,7 @@ export class LocalStepFunctions {
    */
   private async invokeTask(binding: TaskBinding, input: Json): Promise<Json> {
     let handler = this.handlers.get(binding.lambda);
-    if (!handler) this.handlers.set(binding.lambda, (handler = loadHandler(binding.lambda)));
+    if (!handler) this.handlers.set(binding.lambda, (handler = this.handlerOf(binding.lambda, () => loadHandler(binding.lambda))));
     const event = binding.style === 'invoke' ? input?.Payload : input;
     let result: Json;
     try {
