@@ -13,7 +13,7 @@ import {
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { toEnvelope } from '../adapters/dynamodb/event-store';
 import { deleteAllItems } from '../adapters/dynamodb/delete-all';
 import { kinesisClient } from '../adapters/aws-clients';
@@ -319,6 +319,32 @@ describe('replay onto the stream (a real run)', () => {
     // The live projection consumer reads the copies as duplicates (same versions): nothing changes.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await projectionRows()).toEqual(before);
+  });
+});
+
+describe('an event the CDC refuses, written straight into the event store', () => {
+  it('is never archived by the backfill, which reports it; a replay afterwards succeeds', async () => {
+    const refused = {
+      eventId: `refused-${Date.now()}`,
+      aggregateType: 'Cart',
+      aggregateId: `refused-cart-${Date.now()}`,
+      version: 1,
+      type: 'CartTeleported',
+      schemaVersion: 1,
+      occurredAt: new Date().toISOString(),
+      data: {},
+    };
+    await documents.send(new PutCommand({ TableName: config.resources.eventStoreTable, Item: refused }));
+    try {
+      const backfill = await runToEnd('backfill', {});
+      expectSucceeded(backfill);
+      const output = JSON.parse(backfill.output!);
+      expect(output).toMatchObject({ refused: 1, missing: 0, written: 0, firstRefused: [{ eventId: refused.eventId, aggregateId: refused.aggregateId, version: 1, reason: expect.stringMatching(/^unknown-type: unknown event type "CartTeleported"/) }] });
+      expect(await archivedEventIds()).not.toContain(refused.eventId);
+      expectSucceeded(await runToEnd('replay', { target: 'projections' }));
+    } finally {
+      await documents.send(new DeleteCommand({ TableName: config.resources.eventStoreTable, Key: { aggregateId: refused.aggregateId, version: 1 } }));
+    }
   });
 });
 
