@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { z } from 'zod';
 import { BackfillInput } from '../application/backfill';
-import { describeIssues, ReplayInput } from '../application/replay';
+import { describeIssues } from '../application/replay';
 
 // The SDK's notice about future Node.js releases is noise on an operator's terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -82,32 +82,6 @@ export interface RunOptions {
   readonly executionName?: string;
   readonly unit: string;
   readonly out?: NodeJS.WriteStream;
-}
-
-/** The replay flags as parseArgs gives them (the console's form sends the same names). */
-export interface ReplayFlags {
-  readonly target?: string | undefined;
-  readonly from?: string | undefined;
-  readonly to?: string | undefined;
-  readonly projections?: string | undefined;
-  readonly rebuild?: boolean | undefined;
-  readonly 'dry-run'?: boolean | undefined;
-}
-
-/** The replay input from the flags, validated; a UsageError names the flag otherwise. */
-export function replayInputFromFlags(values: ReplayFlags): ReplayInput {
-  const candidate = {
-    ...(values.from === undefined ? {} : { from: values.from }),
-    ...(values.to === undefined ? {} : { to: values.to }),
-    target: values.target,
-    ...(values.projections === undefined ? {} : { projections: values.projections.split(',').map((name) => name.trim()).filter(Boolean) }),
-    ...(values.rebuild ? { rebuild: true } : {}),
-    ...(values['dry-run'] ? { dryRun: true } : {}),
-  };
-  // The state machine validates too; checking here first saves a round trip and names the CLI flag.
-  const input = ReplayInput.safeParse(candidate);
-  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^target: .*$/m, '--target must be "projections" or "stream"'));
-  return input.data;
 }
 
 export interface BackfillFlags {
@@ -189,7 +163,7 @@ export function progressLine(counts: { total?: number; succeeded?: number; faile
 export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.WriteStream = process.stdout): number {
   if (execution.status === 'SUCCEEDED') {
     const output = JSON.parse(execution.output ?? '{}') as Record<string, unknown>;
-    out.write('succeeded:\n');
+    out.write(`succeeded:${plainNotes(output, execution.name ?? '').map((note) => `\n  ${note}`).join('')}\n`);
     for (const [key, value] of Object.entries(output)) out.write(`  ${key.padEnd(22)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
     return 0;
   }
@@ -202,6 +176,23 @@ export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.Wr
   }
   process.stderr.write(`${typeof cause === 'string' ? cause : JSON.stringify(cause, null, 2)}\n`);
   return 1;
+}
+
+/** What an operator must not miss in a successful run's output, said in words before the figures. */
+export function plainNotes(output: Record<string, unknown>, executionName: string): string[] {
+  const notes: string[] = [];
+  if (typeof output.note === 'string') notes.push(output.note);
+  const bad = output.badLines as { total?: number; byReason?: Record<string, number>; setAsideUnder?: string } | undefined;
+  if (bad?.total) {
+    const reasons = Object.entries(bad.byReason ?? {}).map(([reason, count]) => `${count} ${reason}`).join(', ');
+    notes.push(`${bad.total} bad line(s) set aside, not replayed (${reasons}) under ${bad.setAsideUnder}; list them: npm run replay-rejects -- --execution ${executionName}`);
+  }
+  const refused = output.refused as number | undefined;
+  if (refused) {
+    const first = (output.firstRefused as { eventId: string }[] | undefined)?.map((event) => event.eventId).join(', ');
+    notes.push(`${refused} event(s) of the event store are refused by the CDC and were not archived (first: ${first}); the CDC dead-lettered them too`);
+  }
+  return notes;
 }
 
 export function fail(error: unknown, usage: string): never {

@@ -219,7 +219,7 @@ describe('the operations console in a real browser', () => {
       return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
     };
     expect(await call('GET', '/carts/not-a-uuid')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CART_ID' } } });
-    expect(await call('POST', '/executions', '{"machine":"replay","flags":{"target":"everything"}}')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', message: '--target must be "projections" or "stream"' } } });
+    expect(await call('POST', '/executions', '{"machine":"replay","flags":{"target":"everything"}}')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('--target must be "projections" or "stream"') } } });
     expect(await call('POST', '/executions', '{"machine":"rebuild"}')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_EXECUTION_REQUEST' } } });
     expect(await call('POST', '/dead-letters/redrive', 'not json')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_JSON' } } });
     expect(await call('POST', '/dead-letters/redrive', '{"ids":[]}')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REDRIVE_REQUEST' } } });

@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
-import { backfillInputFromFlags, replayInputFromFlags, resolveTarget, startExecution, type BackfillFlags, type ReplayFlags, type Target } from '../../cli/replay-run';
+import { replayInputFromFlags, type ReplayFlags } from '../../cli/replay-options';
+import { backfillInputFromFlags, resolveTarget, startExecution, type BackfillFlags, type Target } from '../../cli/replay-run';
 
 export const MACHINES = ['replay', 'backfill'] as const;
 export type MachineName = (typeof MACHINES)[number];

@@ -184,6 +184,8 @@ const Flags = z.strictObject({
   projections: z.string().optional(),
   rebuild: z.boolean().optional(),
   'dry-run': z.boolean().optional(),
+  'max-bad-lines': z.string().optional(),
+  'max-bad-lines-percent': z.string().optional(),
   segments: z.string().optional(),
   name: z.string().optional(),
 });

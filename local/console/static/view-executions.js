@@ -66,6 +66,12 @@ function replayForm(start) {
     field('replay-from', 'From, ISO-8601 [--from]', h('input', { id: 'replay-from', name: 'from', placeholder: 'whole archive', autocomplete: 'off' })),
     field('replay-to', 'To, ISO-8601 [--to]', h('input', { id: 'replay-to', name: 'to', placeholder: 'whole archive', autocomplete: 'off' })),
     field('replay-projections', 'Projections [--projections]', h('input', { id: 'replay-projections', name: 'projections', placeholder: 'all: cart-summary,item-popularity', autocomplete: 'off' })),
+    h(
+      'div',
+      { class: 'field-row' },
+      field('replay-max-bad-lines', 'Max bad lines [--max-bad-lines]', h('input', { id: 'replay-max-bad-lines', name: 'max-bad-lines', inputmode: 'numeric', placeholder: 'no limit', autocomplete: 'off' })),
+      field('replay-max-bad-percent', 'Max bad lines, % [--max-bad-lines-percent]', h('input', { id: 'replay-max-bad-percent', name: 'max-bad-lines-percent', inputmode: 'decimal', placeholder: 'no limit', autocomplete: 'off' })),
+    ),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'rebuild' }), ' Rebuild: empty them first [--rebuild]'),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'dry-run' }), ' Dry run [--dry-run]'),
     h('p', { class: 'form-error', role: 'alert' }),
@@ -75,7 +81,20 @@ function replayForm(start) {
     event.preventDefault();
     const data = new FormData(form);
     const text = (name) => (data.get(name) ?? '').toString().trim() || undefined;
-    start('replay', { target: text('target'), from: text('from'), to: text('to'), projections: text('projections'), rebuild: data.has('rebuild'), 'dry-run': data.has('dry-run') }, form);
+    start(
+      'replay',
+      {
+        target: text('target'),
+        from: text('from'),
+        to: text('to'),
+        projections: text('projections'),
+        'max-bad-lines': text('max-bad-lines'),
+        'max-bad-lines-percent': text('max-bad-lines-percent'),
+        rebuild: data.has('rebuild'),
+        'dry-run': data.has('dry-run'),
+      },
+      form,
+    );
   });
   return form;
 }
