@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -34,7 +34,14 @@ export class OperationsAlarms extends Construct {
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
     this.stage = props.stage;
-    const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: `Encrypts the ${props.stage} cart alarm topic` });
+    // The key only protects alarm notifications in flight: nothing needs it after the stack is gone, and a retained
+    // key would bill on every destroy + redeploy. Deleted after the shortest waiting period KMS allows.
+    const key = new Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: `Encrypts the ${props.stage} cart alarm topic`,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
     key.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -44,6 +51,20 @@ export class OperationsAlarms extends Construct {
       }),
     );
     this.topic = new Topic(this, 'Topic', { topicName: `${props.stage}-cart-alarms`, masterKey: key, enforceSSL: true });
+    // enforceSSL makes a topic policy holding only its Deny, which replaces SNS's default policy: without this
+    // statement no alarm could ever publish. Only this account's alarms of this stage may.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.stage}-cart-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
   }
 
