@@ -37,6 +37,13 @@ export const STATE_MACHINES = {
 
 export type StateMachineName = keyof typeof STATE_MACHINES;
 
+/**
+ * Service integrations (`arn:${Partition}:states:::s3:listObjectsV2`) name the partition through this placeholder,
+ * never a literal `arn:aws:`: CDK fills it with the deployment's partition (aws, aws-cn, aws-us-gov), the local
+ * runner with `aws`.
+ */
+export const PARTITION_PLACEHOLDER = 'Partition';
+
 /** Fills `${Name}` placeholders; a placeholder without a value is an error, not an empty string. */
 export function substitute(definition: string, values: Record<string, string>): string {
   return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
