@@ -173,6 +173,52 @@ describe('splitting stream records into events', () => {
 describe('the aggregate-item (seed) layout', () => {
   const factory = () => new StreamRecordFactory({ approximateCreationDateTime: 1_790_000_040 });
 
+  it('publishes a batch as the seed wrote it (INSERT, then MODIFYs) as today\'s events, and dead-letters a seed event of another cart', async () => {
+    const f = factory();
+    const cart = 'f3c1d2e4-0000-4000-8000-000000000001';
+    const opened = { EventUuid: 'e-1', AggregateUuid: cart, Name: 'CartOpened', Data: { shopping_cart_uuid: cart }, Version: 1 };
+    const mug = { EventUuid: 'e-2', AggregateUuid: cart, Name: 'ItemAdded', Data: { shopping_cart_uuid: cart, item_name: 'Red Mug' }, Version: 2 };
+    const closed = { EventUuid: 'e-3', AggregateUuid: cart, Name: 'CartClosed', Data: { shopping_cart_uuid: cart }, Version: 3 };
+    const stray = { EventUuid: 'e-4', AggregateUuid: 'c2', Name: 'ItemAdded', Data: { shopping_cart_uuid: 'c1', item_name: 'pear' }, Version: 2 };
+    const batch = [
+      f.record('INSERT', { Uuid: cart }, { new: { Uuid: cart, Events: [opened] } }),
+      f.record('MODIFY', { Uuid: cart }, { old: { Uuid: cart, Events: [opened] }, new: { Uuid: cart, Events: [opened, mug] } }),
+      f.record('MODIFY', { Uuid: cart }, { old: { Uuid: cart, Events: [opened, mug] }, new: { Uuid: cart, Events: [opened, mug, closed] } }),
+      f.record('MODIFY', { Uuid: 'c2' }, { old: { Uuid: 'c2', Events: [{ ...opened, AggregateUuid: 'c2', Data: { shopping_cart_uuid: 'c2' } }] }, new: { Uuid: 'c2', Events: [{ ...opened, AggregateUuid: 'c2', Data: { shopping_cart_uuid: 'c2' } }, stray] } }),
+    ];
+    const { enrich, deadLetters } = enrichment('aggregate-item');
+    const published = await enrich(batch);
+    expect(published.map(({ eventId, version, type, schemaVersion, data }) => ({ eventId, version, type, schemaVersion, data }))).toEqual([
+      { eventId: 'e-1', version: 1, type: 'CartOpened', schemaVersion: 1, data: {} },
+      { eventId: 'e-2', version: 2, type: 'ItemAdded', schemaVersion: 2, data: { sku: 'Red-Mug-6569337052d9', quantity: 1, name: 'Red Mug' } },
+      { eventId: 'e-3', version: 3, type: 'CartClosed', schemaVersion: 1, data: {} },
+    ]);
+    expect(deadLetters.letters).toEqual([
+      expect.objectContaining({
+        reason: expect.stringContaining('event e-4 (version 2): shopping_cart_uuid "c1" is not the cart the event belongs to ("c2")'),
+        ids: expect.objectContaining({ problem: 'rejected-event' }),
+      }),
+    ]);
+  });
+
+  it('dead-letters what the seed could not have written: an unknown name, an ItemRemoved, today\'s payload', async () => {
+    const f = factory();
+    const cart = 'c9';
+    const opened = { EventUuid: 'o', Name: 'CartOpened', Data: { shopping_cart_uuid: cart }, Version: 1 };
+    const records = [
+      { EventUuid: 'x1', Name: 'CartTeleported', Data: { shopping_cart_uuid: cart }, Version: 2 },
+      { EventUuid: 'x2', Name: 'ItemRemoved', Data: { shopping_cart_uuid: cart, item_name: 'pear' }, Version: 2 },
+      { EventUuid: 'x3', Name: 'ItemAdded', Data: { sku: 'pear', quantity: 1 }, Version: 2 },
+    ].map((event) => f.record('MODIFY', { Uuid: cart }, { old: { Uuid: cart, Events: [opened] }, new: { Uuid: cart, Events: [opened, event] } }));
+    const { enrich, deadLetters } = enrichment('aggregate-item');
+    expect(await enrich(records)).toEqual([]);
+    expect(deadLetters.letters.map((letter) => letter.reason)).toEqual([
+      expect.stringContaining('the seed has no event type "CartTeleported"'),
+      expect.stringContaining('the seed has no event type "ItemRemoved"'),
+      expect.stringMatching(/ItemAdded \(version seed-v0\) data rejected/),
+    ]);
+  });
+
   it('publishes only the events a MODIFY appended, even when old and new images list them in another order', async () => {
     const history = seedCartHistory('seed-cart', 6);
     const f = factory();
