@@ -25,6 +25,19 @@ export interface EventImportTarget {
   importEvent(event: EventEnvelope): Promise<EventImport>;
 }
 
+/** Where a Scan segment stands: finished, or to be continued after `cursor` (from its start when absent). */
+export type SegmentPosition = { readonly done: true } | { readonly done?: false; readonly cursor?: Record<string, unknown> };
+
+/**
+ * Remembers, per Scan segment, how far an import got: a position is saved only once every item before it has
+ * been written, so a resumed run skips finished work and redoes at most one page per segment (which the
+ * conditional writes make harmless).
+ */
+export interface ImportCheckpoint {
+  position(segment: number): Promise<SegmentPosition>;
+  save(segment: number, position: SegmentPosition): Promise<void>;
+}
+
 export interface ImportProgress {
   readonly itemsScanned: number;
   readonly segmentsDone: number;
@@ -41,6 +54,8 @@ export interface SkippedItem {
 }
 
 export interface ImportSummary extends ImportProgress {
+  /** Segments a checkpoint showed finished by an earlier run: not scanned again. */
+  readonly segmentsFinishedBefore: number;
   /** Carts that got at least one event in this run. */
   readonly cartsImported: number;
   readonly skipped: readonly SkippedItem[];
@@ -55,6 +70,8 @@ export interface ImportSeedOptions {
   readonly occurredAt: string;
   /** Items of one page handled at once (their carts' events are written one after the other, in version order). */
   readonly concurrency?: number;
+  /** Without one, a rerun scans everything again and counts what is there as already imported. */
+  readonly checkpoint?: ImportCheckpoint;
   readonly onProgress?: (progress: ImportProgress) => void;
   readonly onSkipped?: (item: SkippedItem) => void;
 }
@@ -68,7 +85,7 @@ export interface ImportSeedOptions {
  */
 export async function importSeedTable(source: SeedTableSource, target: EventImportTarget, options: ImportSeedOptions): Promise<ImportSummary> {
   const concurrency = options.concurrency ?? 8;
-  const counts = { itemsScanned: 0, segmentsDone: 0, eventsImported: 0, eventsAlreadyImported: 0, itemsSkipped: 0 };
+  const counts = { itemsScanned: 0, segmentsDone: 0, eventsImported: 0, eventsAlreadyImported: 0, itemsSkipped: 0, segmentsResumed: 0 };
   const skipped: SkippedItem[] = [];
   const namesBySku = new Map<string, Set<string>>();
   const cartsWithImports = new Set<string>();
@@ -113,24 +130,42 @@ export async function importSeedTable(source: SeedTableSource, target: EventImpo
   }
 
   async function runSegment(segment: number): Promise<void> {
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await source.scan(segment, options.segments, cursor);
-      for (let at = 0; at < page.items.length; at += concurrency) {
-        await Promise.all(page.items.slice(at, at + concurrency).map(importItem));
-      }
-      counts.itemsScanned += page.items.length;
-      cursor = page.cursor;
-      options.onProgress?.(progress());
-    } while (cursor);
+    const start: SegmentPosition = (await options.checkpoint?.position(segment)) ?? {};
+    if (start.done) counts.segmentsResumed++;
+    else {
+      let cursor = start.cursor;
+      do {
+        if (stopping) return;
+        const page = await source.scan(segment, options.segments, cursor);
+        for (let at = 0; at < page.items.length; at += concurrency) {
+          await Promise.all(page.items.slice(at, at + concurrency).map(importItem));
+        }
+        counts.itemsScanned += page.items.length;
+        cursor = page.cursor;
+        await options.checkpoint?.save(segment, cursor ? { cursor } : { done: true });
+        options.onProgress?.(progress());
+      } while (cursor);
+    }
     counts.segmentsDone++;
     options.onProgress?.(progress());
   }
 
-  await Promise.all(Array.from({ length: options.segments }, (_, segment) => runSegment(segment)));
+  // One segment failing stops the others at their next page, and the run returns only once none is writing.
+  let stopping = false;
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: options.segments }, (_, segment) =>
+      runSegment(segment).catch((error: unknown) => {
+        stopping = true;
+        throw error;
+      }),
+    ),
+  );
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
   return {
     ...progress(),
     cartsImported: cartsWithImports.size,
+    segmentsFinishedBefore: counts.segmentsResumed,
     skipped,
     skuCollisions: [...namesBySku].filter(([, names]) => names.size > 1).map(([sku, names]) => ({ sku, names: [...names].sort() })),
   };

@@ -1,17 +1,19 @@
 import fc from 'fast-check';
 import type { EventEnvelope } from '../domain/events';
-import { importSeedTable, type EventImport, type EventImportTarget, type SeedTableSource } from './import-seed';
+import { importSeedTable, type EventImport, type EventImportTarget, type ImportCheckpoint, type SeedTableSource, type SegmentPosition } from './import-seed';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
 /** A seed table held in memory, split into Scan segments by a hash of the key, `pageSize` items a page. */
 class InMemorySeedTable implements SeedTableSource {
+  readonly scans: { segment: number; cursor: unknown }[] = [];
   constructor(
     private readonly items: readonly Record<string, unknown>[],
     private readonly pageSize = 2,
   ) {}
 
   async scan(segment: number, totalSegments: number, cursor: Record<string, unknown> | undefined) {
+    this.scans.push({ segment, cursor });
     const mine = this.items.filter((_, index) => index % totalSegments === segment);
     const from = Number(cursor?.at ?? 0);
     const items = mine.slice(from, from + this.pageSize);
@@ -131,5 +133,33 @@ describe('importing a seed table', () => {
     const resumed = await importSeedTable(new InMemorySeedTable(items), target, { layout: 'aggregate-item', segments: 1, occurredAt: AT });
     expect(resumed).toMatchObject({ eventsImported: 1 + 2, eventsAlreadyImported: 2, itemsSkipped: 0 });
     expect(target.events.size).toBe(5);
+  });
+
+  it('with a checkpoint, a resumed run skips the pages and segments an earlier run finished', async () => {
+    const items = Array.from({ length: 9 }, (_, i) => seedCart(`c${i}`, ['x']));
+    const saved = new Map<number, SegmentPosition>();
+    const checkpoint: ImportCheckpoint = { position: async (segment) => saved.get(segment) ?? {}, save: async (segment, position) => void saved.set(segment, position) };
+    const target = new InMemoryImportTarget();
+    // Segment 0 holds c0, c3, c6 (pages [c0, c3], [c6]); segment 1 holds c1, c4, c7; c7 fails.
+    target.failOn = (event) => event.aggregateId === 'c7';
+    const first = new InMemorySeedTable(items);
+    await expect(importSeedTable(first, target, { layout: 'aggregate-item', segments: 3, occurredAt: AT, checkpoint, concurrency: 1 })).rejects.toThrow('unreachable');
+    target.failOn = undefined;
+
+    const afterFirst = new Map(saved);
+    expect(afterFirst.get(1)).toEqual({ cursor: { at: 2 } });
+
+    const second = new InMemorySeedTable(items);
+    const resumed = await importSeedTable(second, target, { layout: 'aggregate-item', segments: 3, occurredAt: AT, checkpoint });
+    expect([...saved.values()]).toEqual([{ done: true }, { done: true }, { done: true }]);
+    expect(target.events.size).toBe(18);
+    // Only what was not finished is read again: each segment from where its checkpoint stood, finished ones not at all.
+    for (const segment of [0, 1, 2]) {
+      const scans = second.scans.filter((scan) => scan.segment === segment);
+      if (afterFirst.get(segment)?.done) expect(scans).toEqual([]);
+      else expect(scans[0]).toEqual({ segment, cursor: (afterFirst.get(segment) as { cursor?: unknown } | undefined)?.cursor });
+    }
+    expect(resumed.segmentsFinishedBefore).toBe([...afterFirst.values()].filter((p) => p.done).length);
+    expect(resumed).toMatchObject({ segmentsDone: 3, eventsAlreadyImported: 0, itemsSkipped: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
 import { DynamoDbEventImport } from '../adapters/dynamodb/event-import';
+import { CheckpointScopeMismatch, ImportCheckpointFile } from '../adapters/import-checkpoint-file';
 import { checkSeedTable, DynamoDbSeedTableScan, SeedTableMismatch } from '../adapters/dynamodb/seed-table-scan';
 import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { importSeedTable, type ImportProgress, type ImportSummary } from '../application/import-seed';
@@ -21,6 +22,9 @@ as already imported; an interrupted run is resumed by running it again. Imported
   --segments N                  parallel Scan segments, 1-64 (default 4)
   --occurred-at ISO             the time given to every imported event (default: when the run starts); the seed
                                 stored none
+  --checkpoint FILE             remember per segment how far the import got, and start from there when FILE exists
+                                (same table, layout and --segments); without it a rerun scans the whole table again
+                                and counts what is there as already imported
 
 Where it runs:
   (default)                     the local DynamoDB of npm start, 127.0.0.1:$DYNAMODB_PORT (8000), into "${LOCAL_RESOURCE_NAMES.eventStoreTable}"
@@ -48,6 +52,7 @@ async function main(): Promise<number> {
       layout: { type: 'string' },
       segments: { type: 'string' },
       'occurred-at': { type: 'string' },
+      checkpoint: { type: 'string' },
       aws: { type: 'boolean' },
       stage: { type: 'string' },
       'event-store-table': { type: 'string' },
@@ -78,9 +83,19 @@ async function main(): Promise<number> {
     if (error instanceof SeedTableMismatch) throw new UsageError(`${error.message} on ${where}`);
     throw error;
   }
+  let checkpoint: ImportCheckpointFile | undefined;
+  if (values.checkpoint) {
+    try {
+      checkpoint = await ImportCheckpointFile.open(values.checkpoint, { table: values.table, layout, segments });
+    } catch (error) {
+      if (error instanceof CheckpointScopeMismatch || error instanceof SyntaxError) throw new UsageError(`--checkpoint: ${error.message}`);
+      throw error;
+    }
+  }
   const documents = dynamoDbDocumentClient(client);
   const out = process.stdout;
   out.write(`importing ${values.table} (${layout}, about ${approximateItems} items) into ${eventStoreTable} on ${where}, ${segments} segment(s)\n`);
+  if (checkpoint) out.write(`checkpoint ${checkpoint.file}: ${checkpoint.finishedSegments()} of ${segments} segment(s) finished before\n`);
 
   const started = Date.now();
   let lastLine = 0;
@@ -96,6 +111,7 @@ async function main(): Promise<number> {
     layout,
     segments,
     occurredAt: occurredAt.toISOString(),
+    ...(checkpoint ? { checkpoint } : {}),
     onProgress: (progress) => showProgress(progress),
     onSkipped: (item) => process.stderr.write(`${out.isTTY ? '\n' : ''}skipped ${item.key}: ${item.reason}\n`),
   });
@@ -131,6 +147,7 @@ function printSummary(summary: ImportSummary, elapsedMs: number): void {
     ['already imported', summary.eventsAlreadyImported],
     ['carts imported', summary.cartsImported],
     ['items skipped', summary.itemsSkipped],
+    ['segments done before', summary.segmentsFinishedBefore],
     ['seconds', (elapsedMs / 1000).toFixed(1)],
   ];
   process.stdout.write(`${summary.itemsSkipped > 0 ? 'done, with items skipped' : 'done'}:\n`);

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -185,7 +187,7 @@ describe('npm run import-seed', () => {
     expect((await api('GET', `/carts/${stray[0]!.AggregateUuid}`)).status).toBe(404);
   });
 
-  it('reads the seed\'s later layout (one item per event), and refuses a layout that does not fit the table (exit 2)', async () => {
+  it('reads the seed\'s later layout (one item per event), resumes from a checkpoint, and refuses a layout that does not fit the table (exit 2)', async () => {
     const table = await createSeedTable('event-per-item');
     const events = seedHistory(randomUUID(), ['Red Mug', 'Red Mug'], false);
     for (const event of events) await dynamodb.send(new PutItemCommand({ TableName: table, Item: marshall(event) }));
@@ -194,9 +196,17 @@ describe('npm run import-seed', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('is keyed by AggregateUuid + Version, but the aggregate-item layout is keyed by Uuid; it looks like --layout event-per-item');
 
-    const result = await importSeed('--table', table, '--layout', 'event-per-item', '--segments', '2');
+    const checkpoint = join(mkdtempSync(join(tmpdir(), 'import-seed-')), 'checkpoint.json');
+    const result = await importSeed('--table', table, '--layout', 'event-per-item', '--segments', '2', '--checkpoint', checkpoint);
     expect(result.code).toBe(0);
     expect(counted(result.stdout, 'events imported')).toBe(3);
+    // Resumed from the checkpoint: both segments finished, nothing scanned again.
+    const again = await importSeed('--table', table, '--layout', 'event-per-item', '--segments', '2', '--checkpoint', checkpoint);
+    expect(again.stdout).toContain('2 of 2 segment(s) finished before');
+    expect([counted(again.stdout, 'items scanned'), counted(again.stdout, 'events imported'), counted(again.stdout, 'segments done before')]).toEqual([0, 0, 2]);
+    const otherScope = await importSeed('--table', table, '--layout', 'event-per-item', '--segments', '3', '--checkpoint', checkpoint);
+    expect(otherScope.code).toBe(2);
+    expect(otherScope.stderr).toContain('belongs to the import of');
     expect((await api('GET', `/carts/${events[0]!.AggregateUuid}`)).body).toEqual({
       cartId: events[0]!.AggregateUuid,
       status: 'OPEN',
