@@ -5,7 +5,7 @@ import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { loadCart, stampEvents } from '../application/cart-commands';
 import { VersionConflict } from '../application/event-store';
-import type { CartEvent } from '../domain/cart';
+import { CURRENT_SCHEMA_VERSION, type CartEvent } from '../domain/cart';
 import { localTables, waitFor } from '../local/resources';
 import { testStack } from './support/local-stack';
 
@@ -125,7 +125,7 @@ describe('DynamoDB event store', () => {
       eventId: { S: events[1]!.eventId },
       aggregateType: { S: 'Cart' },
       type: { S: 'ItemAdded' },
-      schemaVersion: { N: '1' },
+      schemaVersion: { N: String(CURRENT_SCHEMA_VERSION.ItemAdded) },
       occurredAt: { S: AT.toISOString() },
       data: { M: { sku: { S: 'A' }, quantity: { N: '2' } } },
     });
