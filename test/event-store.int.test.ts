@@ -57,6 +57,18 @@ describe('DynamoDB event store', () => {
     expect(await store.readStream(cartId)).toEqual(read);
   });
 
+  it('loads history written at older payload versions through the upcasters (ItemAdded v1, and v2 with a name)', async () => {
+    const cartId = randomUUID();
+    const [open, v2] = stamp(cartId, 0, [opened, { type: 'ItemAdded', data: { sku: 'Red-Mug-6569337052d9', quantity: 1, name: 'Red Mug' } }]);
+    const [v1] = stamp(cartId, 2, [added('A', 2)]).map((event) => ({ ...event, schemaVersion: 1 }));
+    await store.appendToStream(cartId, 0, [open!, v2!, v1!]);
+    expect(await loadCart(store, cartId)).toEqual({
+      cartId,
+      version: 3,
+      state: { status: 'OPEN', items: [{ sku: 'Red-Mug-6569337052d9', quantity: 1, name: 'Red Mug' }, { sku: 'A', quantity: 2 }] },
+    });
+  });
+
   it('reads a cart that does not exist as version 0 with no events', async () => {
     expect(await store.readStream(randomUUID())).toEqual({ events: [], version: 0 });
   });
