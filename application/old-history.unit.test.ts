@@ -5,7 +5,7 @@ import { executeCartCommand, loadCart } from './cart-commands';
 import { InMemoryEventStore } from './in-memory-event-store';
 import { InMemoryCartSummaryTable, InMemoryItemPopularityTable } from './in-memory-projection-tables';
 import { CartProjections } from './projections';
-import { parseArchiveObject } from './replay';
+import { readArchiveLines } from './replay-lines';
 
 /**
  * History written before a payload changed, read everywhere history is read: loading a cart for a command, the
@@ -51,8 +51,9 @@ describe('old history, read through the upcasters', () => {
   });
 
   it('folds into the read models, from archive lines as a replay parses them', async () => {
-    const { events, invalid } = parseArchiveObject(history.map((event) => JSON.stringify(event)).join('\n'));
-    expect(invalid).toEqual([]);
+    const { events, badLines } = readArchiveLines('archive/object', history.map((event) => JSON.stringify(event)).join('\n'));
+    expect(badLines).toEqual([]);
+    expect(events).toEqual(history);
     const store = new InMemoryEventStore();
     store.seed(history);
     const summary = new InMemoryCartSummaryTable();
@@ -68,5 +69,7 @@ describe('old history, read through the upcasters', () => {
     store.seed([...lifted.envelopes, bad]);
     await expect(loadCart(store, CART)).rejects.toThrow(/ItemAdded \(version 1\) data rejected/);
     await expect(new CartProjections([new InMemoryCartSummaryTable()], store).apply([...lifted.envelopes, bad])).rejects.toThrow(/version 1\) data rejected/);
+    const { badLines } = readArchiveLines('archive/object', JSON.stringify(bad));
+    expect(badLines).toEqual([expect.objectContaining({ reason: 'invalid-data', line: 1, detail: expect.stringMatching(/ItemAdded \(version 1\) data rejected/) })]);
   });
 });
