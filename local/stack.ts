@@ -30,6 +30,12 @@ export interface LocalStackOptions {
    * `npm start` keeps its data.
    */
   readonly inMemoryDynamoDb?: boolean;
+  /**
+   * Also show what the components print on stdout (their activity: DynamoDB Local's banner, one event-log line
+   * per event, each archived object). Without it only their stderr is shown: the errors and warnings that need
+   * attention.
+   */
+  readonly verbose?: boolean;
 }
 
 /**
@@ -84,17 +90,22 @@ export class LocalStack {
     return (Object.keys(COMPONENTS) as ComponentName[]).filter((name) => COMPONENTS[name].phase === phase);
   }
 
-  private async spawnChild(name: ProcessName): Promise<void> {
+  private async spawnChild(name: ProcessName, restart = false): Promise<void> {
+    const started = Date.now();
     const child = await this.spawnNode(name);
     this.children.set(name, child);
+    let ready = false;
     child.process.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      // A component that dies before it is ready during the first start fails start() itself: no restart.
+      if (this.stopping || (!ready && !restart)) return;
       this.log(`[stack] ${name} exited (${signal ?? `code ${code}`}); restarting in ${RESTART_DELAY_MS} ms`);
       setTimeout(() => {
-        if (!this.stopping) this.spawnChild(name).catch((error) => this.log(`[stack] ${name} failed to restart: ${error}`));
+        if (!this.stopping) this.spawnChild(name, true).catch((error) => this.log(`[stack] ${name} failed to restart: ${error}`));
       }, RESTART_DELAY_MS);
     });
     await child.ready;
+    ready = true;
+    this.log(`[stack] ${name} ${restart ? 'restarted' : 'ready'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
 
   private async spawnNode(name: ComponentName): Promise<Child> {
@@ -124,9 +135,12 @@ export class LocalStack {
   }
 
   private pipeOutput(name: ProcessName, child: ChildProcess): void {
-    for (const stream of [child.stdout, child.stderr]) {
+    const streams = this.options.verbose ? [child.stdout, child.stderr] : [child.stderr];
+    for (const stream of streams) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.log(`[${name}] ${line}`));
     }
+    // Unread output would fill the pipe and block the component: drain what is not shown.
+    if (!this.options.verbose) child.stdout?.resume();
   }
 
   private lockFile(): string {
