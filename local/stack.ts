@@ -45,6 +45,8 @@ export interface LocalStackOptions {
 export class LocalStack {
   private readonly children = new Map<ProcessName, Child>();
   private stopping = false;
+  /** Set once this stack holds the data folder's lock: only then is the lock its to remove. */
+  private holdsLock = false;
   private readonly log: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
 
@@ -83,7 +85,8 @@ export class LocalStack {
     this.stopping = true;
     const order: ProcessName[][] = [this.namesInPhase('service'), this.namesInPhase('emulator')];
     for (const group of order) await Promise.all(group.map((name) => this.stopChild(name)));
-    rmSync(this.lockFile(), { force: true });
+    // A start refused by another stack's lock must leave that lock in place.
+    if (this.holdsLock) rmSync(this.lockFile(), { force: true });
   }
 
   private namesInPhase(phase: 'emulator' | 'service'): ComponentName[] {
@@ -159,6 +162,7 @@ export class LocalStack {
     if (this.options.fresh) rmSync(this.config.dataDir, { recursive: true, force: true });
     mkdirSync(this.config.dataDir, { recursive: true });
     writeFileSync(lock, String(process.pid));
+    this.holdsLock = true;
   }
 }
 
