@@ -116,7 +116,9 @@ export class LocalStack {
     const process = spawn(
       globalThis.process.execPath,
       [...(component.nodeOptions ?? []), '--import', 'tsx', join(PROJECT_ROOT, 'local', 'run-component.ts'), name],
-      { cwd: PROJECT_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+      // A process group of its own: a Ctrl-C in the terminal reaches only this supervisor, which then stops the
+      // services before the emulators they talk to (a component whose supervisor dies exits on disconnect).
+      { cwd: PROJECT_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
     );
     this.pipeOutput(name, process);
     const ready = new Promise<void>((resolve, reject) => {
