@@ -1,23 +1,26 @@
 import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
 import { LocalStack } from './stack';
 
-/** `npm start [-- --fresh]`: the whole system on this machine, until Ctrl-C. */
+/** `npm start [-- --fresh] [--verbose]`: the whole system on this machine, until Ctrl-C. */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--fresh');
+  const unknown = args.filter((arg) => arg !== '--fresh' && arg !== '--verbose');
   if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh]`);
+    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh] [--verbose]`);
     process.exit(2);
   }
   const config = loadLocalConfig();
-  const stack = new LocalStack(config, { fresh: args.includes('--fresh') });
+  const stack = new LocalStack(config, { fresh: args.includes('--fresh'), verbose: args.includes('--verbose') });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     if (!stopping) {
       console.log(`\n${signal}: stopping the local stack...`);
       stopping = stack.stop().then(
-        () => process.exit(0),
+        () => {
+          console.log(`Local stack stopped; its data is kept in ${config.dataDir}.`);
+          process.exit(0);
+        },
         (error) => {
           console.error(error);
           process.exit(1);
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
       `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
       `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
+      args.includes('--verbose') ? '' : 'Only errors and warnings show from here on; npm start -- --verbose shows every component\'s activity.',
       '',
     ].join('\n'),
   );

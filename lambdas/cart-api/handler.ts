@@ -11,7 +11,7 @@ import { dynamoDbClient, dynamoDbDocumentClient } from '../../adapters/aws-clien
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
 import { ENV, requireEnv } from '../environment';
 import { HttpError, json, type HttpResult } from '../http/responses';
-import { logger, metrics, tracer } from '../observability';
+import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
 import { createCartApi } from './api';
 
 const client = tracer.captureAWSv3Client(dynamoDbClient());
@@ -53,7 +53,7 @@ export async function handler(event: APIGatewayProxyEventV2, context: Context): 
     metrics.addMetric('RequestsFailed', MetricUnit.Count, 1);
     return json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error; the request may be retried' } });
   } finally {
-    metrics.publishStoredMetrics();
+    publishStoredMetrics();
   }
 }
 

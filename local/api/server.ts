@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HTTP_ROUTES } from '../../lambdas/http-routes';
+import { payloadTooLarge } from '../../lambdas/http/requests';
 import type { LambdaName } from '../../lambdas/registry';
 import { LOCAL_HOST } from '../config';
 import { invokeLocal, loadHandler, type AnyHandler } from '../lambda/invoke';
@@ -8,7 +9,10 @@ import { createConsole } from '../console/server';
 import { createHealthCheck } from './health';
 import { matchRoute, rawPathOf, toHttpApiEvent } from './http-event';
 
-/** API Gateway refuses payloads over 10 MB; locally the cap is lower, still far above the API's own 64 KB. */
+/**
+ * API Gateway refuses payloads over 10 MB; locally the server stops reading at 1 MiB, still far above the API's
+ * own limit. Either way the answer names the API's limit (MAX_BODY_BYTES), the one clients must respect.
+ */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /**
@@ -48,7 +52,8 @@ export const apiServer: LocalComponent = {
       if (await operationsConsole.handle(request, response, path)) return;
       const body = await readBody(request);
       if (body === 'too-large') {
-        return send(response, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `the body must be at most ${MAX_REQUEST_BYTES} bytes` } }, true);
+        const refused = payloadTooLarge();
+        return send(response, refused.statusCode, { error: { code: refused.code, message: refused.message } }, true);
       }
       const match = matchRoute(routeKeys, request.method ?? 'GET', path)!;
       const lambda = HTTP_ROUTES.find((route) => route.routeKey === match.routeKey)!.lambda;
