@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
 import { DYNAMODB_IN_MEMORY, javaMajorVersion } from './emulators/dynamodb-local';
@@ -30,6 +31,11 @@ export interface LocalStackOptions {
    * `npm start` keeps its data.
    */
   readonly inMemoryDynamoDb?: boolean;
+  /**
+   * Delivery faults the stand-ins inject (local/chaos/chaos.ts): `all`, `off`, or `fault=rate,...`. Default: the
+   * CHAOS environment variable, else off.
+   */
+  readonly chaos?: string;
 }
 
 /**
@@ -54,7 +60,13 @@ export class LocalStack {
       LOCAL_DATA_DIR: config.dataDir,
       LOCAL_SERVICES: serviceComponents().join(','),
       ...(options.inMemoryDynamoDb ? { [DYNAMODB_IN_MEMORY]: 'true' } : {}),
+      [CHAOS_VARIABLE]: describeChaos(parseChaos(options.chaos ?? process.env[CHAOS_VARIABLE])),
     };
+  }
+
+  /** The faults this stack injects (`off` when calm). */
+  get chaos(): string {
+    return this.env[CHAOS_VARIABLE]!;
   }
 
   async start(): Promise<void> {
@@ -123,9 +135,21 @@ export class LocalStack {
     clearTimeout(timer);
   }
 
+  /** Each component's output goes to the stack's log and to dataDir/logs/<component>.log (the event log reads there). */
   private pipeOutput(name: ProcessName, child: ChildProcess): void {
+    const file = join(this.config.dataDir, 'logs', `${name}.log`);
+    mkdirSync(join(this.config.dataDir, 'logs'), { recursive: true });
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => this.log(`[${name}] ${line}`));
+      if (stream) {
+        createInterface({ input: stream }).on('line', (line) => {
+          this.log(`[${name}] ${line}`);
+          try {
+            appendFileSync(file, `${line}\n`);
+          } catch {
+            // the data folder is being removed at stop: the line was shown anyway
+          }
+        });
+      }
     }
   }
 

@@ -1,16 +1,29 @@
+import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
 import { LocalStack } from './stack';
 
-/** `npm start [-- --fresh]`: the whole system on this machine, until Ctrl-C. */
+const USAGE = 'usage: npm start [-- --fresh] [--chaos[=FAULT=RATE,...]]';
+
+/** `npm start [-- --fresh] [--chaos]`: the whole system on this machine, until Ctrl-C. */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--fresh');
+  const unknown = args.filter((arg) => arg !== '--fresh' && arg !== '--chaos' && !arg.startsWith('--chaos='));
   if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh]`);
+    console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
+    process.exit(2);
+  }
+  // --chaos alone: every fault at its default rate; --chaos=spec: as CHAOS (e.g. pipe-redelivery=0.5,archive-junk-line=1).
+  const chaosArg = args.find((arg) => arg === '--chaos' || arg.startsWith('--chaos='));
+  const chaosSpec = chaosArg === undefined ? process.env[CHAOS_VARIABLE] : chaosArg === '--chaos' ? 'all' : chaosArg.slice('--chaos='.length);
+  let chaos: string;
+  try {
+    chaos = describeChaos(parseChaos(chaosSpec));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
   const config = loadLocalConfig();
-  const stack = new LocalStack(config, { fresh: args.includes('--fresh') });
+  const stack = new LocalStack(config, { fresh: args.includes('--fresh'), chaos });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -46,6 +59,7 @@ async function main(): Promise<void> {
       `  Kinesis         ${endpointOf(ports.kinesis)}   stream ${config.resources.eventsStream}`,
       `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
       `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
+      `  Chaos           ${chaos === 'off' ? 'off (npm start -- --chaos injects AWS delivery faults)' : chaos}`,
       `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
       '',
     ].join('\n'),

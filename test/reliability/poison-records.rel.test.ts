@@ -4,7 +4,7 @@ import { dynamoDbDocumentClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
 import { ENV } from '../../lambdas/environment';
 import { testStack } from '../support/local-stack';
-import { awaitConvergence } from './support/pipeline-audit';
+import { auditOutcome, awaitConvergence } from './support/pipeline-audit';
 import { runCartLoad } from './support/load';
 import { recordOutcome } from './support/summary';
 
@@ -44,8 +44,7 @@ describe('poison records', () => {
       scenario: 'poison records',
       operations: load.commands + poison.length,
       faultsInjected: poison.length,
-      eventsLost: new Set([...audit.missingFromKinesis, ...audit.missingFromArchive]).size,
-      duplicatesInProjections: audit.projectionMismatches.length,
+      ...auditOutcome(audit),
       note: `${aboutPoison.length} dead letters for the poison cart`,
     });
     expect(load.failures).toEqual([]);
@@ -54,5 +53,7 @@ describe('poison records', () => {
     expect(audit.missingFromKinesis).toEqual([]);
     expect(audit.missingFromArchive).toEqual([]);
     expect(audit.projectionMismatches).toEqual([]);
+    expect(audit.duplicatesInEventLog).toBe(0);
+    expect(audit.eventLogOutOfOrder).toEqual([]);
   });
 });
