@@ -3,7 +3,7 @@ import { advanceCursor, EMPTY_CURSOR, isCartEnvelope, toVersionedCartEvent, type
 import type { EventStore } from './event-store';
 import { CartSequencer, mapLimit, type CartOutcome, type SequencedConsumer, type SequencerOptions } from './sequencer';
 
-export { ContentionError, MissingHistoryError } from './sequencer';
+export { MissingHistoryError, ProjectionContentionError } from './sequencer';
 
 export const PROJECTION_NAMES = ['cart-summary', 'item-popularity'] as const;
 export type ProjectionName = (typeof PROJECTION_NAMES)[number];

@@ -60,9 +60,12 @@ export class MissingHistoryError extends Error {
   }
 }
 
-/** Other writers kept moving a cart's position under this one (after maxConflicts re-reads). */
-export class ContentionError extends Error {
-  override readonly name = 'ContentionError';
+/**
+ * Other writers kept moving a cart's position under this one (after maxConflicts re-reads). Named after the
+ * projections, its first users: the replay's state machine retries it by this name.
+ */
+export class ProjectionContentionError extends Error {
+  override readonly name = 'ProjectionContentionError';
 }
 
 export interface SequencerOptions {
@@ -193,7 +196,7 @@ export class CartSequencer<P extends CartPosition> {
           w.position = this.consumer.positionAfter(from, events);
           w.confirmed = false;
         } else if (++w.conflicts > this.maxConflicts) {
-          w.error = new ContentionError(`${this.consumer.name}: cart ${w.cartId} kept moving under this writer (${w.conflicts} conflicts)`);
+          w.error = new ProjectionContentionError(`${this.consumer.name}: cart ${w.cartId} kept moving under this writer (${w.conflicts} conflicts)`);
         } else {
           w.position = undefined; // re-read in the next round
         }
