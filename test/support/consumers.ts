@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { kinesisClient, s3Client } from '../../adapters/aws-clients';
 import type { EventEnvelope } from '../../domain/events';
+import { KINESIS_CONSUMERS } from '../../lambdas/consumers';
 import { readChaosCounts, type ChaosCounts } from '../../local/chaos/chaos';
 import { testStack } from './local-stack';
 
@@ -95,4 +96,45 @@ function parseEnvelope(line: string): EventEnvelope | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Waits until every reader of the stream (each consumer's mapping and the archiver) has checkpointed past the last
+ * record the stream holds now: only then can a late duplicate no longer show, so assertions about "exactly once"
+ * made after it mean something.
+ */
+export async function awaitStreamReadersCaughtUp(timeoutMs = 60_000): Promise<void> {
+  const kinesis = kinesisClient();
+  const StreamName = testStack().resources.eventsStream;
+  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName }));
+  const last = new Map<string, string>();
+  for (const shard of Shards) {
+    let { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    while (ShardIterator) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
+      const records = page.Records ?? [];
+      if (records.length > 0) last.set(shard.ShardId!, records.at(-1)!.SequenceNumber!);
+      if (records.length === 0 || page.MillisBehindLatest === 0) break;
+      ShardIterator = page.NextShardIterator;
+    }
+  }
+  const { dataDir } = testStack();
+  const positionFiles = [
+    ...Object.keys(KINESIS_CONSUMERS).map((name) => join(dataDir, 'kinesis-consumers', `${name}.json`)),
+    join(dataDir, 'archiver', 'positions.json'),
+  ];
+  await eventually(
+    'every stream reader checkpointed past the end of the stream',
+    async () => {
+      for (const file of positionFiles) {
+        const positions = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { sequenceNumber?: string }>;
+        for (const [shardId, sequenceNumber] of last) {
+          const at = positions[shardId]?.sequenceNumber;
+          if (!at || BigInt(at) < BigInt(sequenceNumber)) return undefined;
+        }
+      }
+      return true;
+    },
+    timeoutMs,
+  );
 }
