@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       '',
       `Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data: ${config.dataDir})`,
       `  Cart API        ${endpointOf(ports.api)}   (GET /health)`,
+      `  Console         ${endpointOf(ports.api)}/console`,
       `  DynamoDB Local  ${endpointOf(ports.dynamodb)}   table ${config.resources.eventStoreTable}`,
       `  Kinesis         ${endpointOf(ports.kinesis)}   stream ${config.resources.eventsStream}`,
       `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
