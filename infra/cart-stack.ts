@@ -1,3 +1,4 @@
+import { CONSUMER_POSITIONS_KEY } from '../adapters/dynamodb/consumer-positions-table';
 import { join } from 'node:path';
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
@@ -69,6 +70,8 @@ export class CartStack extends Stack {
             },
           ],
         },
+        // The sequenced consumers' per-cart positions (the event log's: it keeps no read model of its own).
+        { name: 'consumer-positions', partitionKey: { name: CONSUMER_POSITIONS_KEY.partitionKey, type: 'S' } },
       ],
     });
     const archive = new EventArchive(this, 'Archive', {
@@ -114,6 +117,7 @@ export class CartStack extends Stack {
         eventsStream: events.stream,
         cartSummary: projections.get('cart-summary'),
         itemPopularity: projections.get('item-popularity'),
+        consumerPositions: projections.get('consumer-positions'),
         archive: archive.bucket,
         cdcDeadLetterQueue: pipe.deadLetterQueue,
       });

@@ -186,6 +186,21 @@ describe('cart HTTP API', () => {
   });
 });
 
+describe('event log consumer', () => {
+  test('the event log reads and conditionally writes its positions, reads the event store for catch-ups, nothing else in DynamoDB', () => {
+    const role = roleOfFunction('eventLog');
+    const positions = resolve(stack.projections.get('consumer-positions').tableArn);
+    expect(resourcesAllowed(role, 'dynamodb:PutItem')).toEqual([positions]);
+    expect(resourcesAllowed(role, 'dynamodb:GetItem')).toEqual(expect.arrayContaining([positions, resolve(stack.eventStore.table.tableArn)]));
+    expect(resourcesAllowed(role, 'dynamodb:Query')).toEqual([resolve(stack.eventStore.table.tableArn)]);
+    const fn = resourcesOf('AWS::Lambda::Function')[functionId('eventLog')]!.Properties;
+    expect(fn.Environment.Variables).toMatchObject({
+      CONSUMER_POSITIONS_TABLE: resolve(stack.projections.get('consumer-positions').tableName),
+      EVENT_STORE_TABLE: resolve(stack.eventStore.table.tableName),
+    });
+  });
+});
+
 describe('CDC Pipe', () => {
   const settings = cdcPipeSettings('event-per-item');
 

@@ -22,6 +22,7 @@ export interface WiringResources {
   readonly eventsStream: Stream;
   readonly cartSummary: Table;
   readonly itemPopularity: Table;
+  readonly consumerPositions: Table;
   readonly archive: Bucket;
   readonly cdcDeadLetterQueue: Queue;
 }
@@ -91,8 +92,13 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
     fn.addEnvironment(ENV.deadLetterQueueUrl, resources.cdcDeadLetterQueue.queueUrl);
     allow(fn, ['sqs:SendMessage'], [resources.cdcDeadLetterQueue.queueArn]);
   },
-  // Writes log lines only: its event source mapping grants the stream read, its role its own log group.
-  eventLog: () => {},
+  // Writes log lines; its event source mapping grants the stream read, its role its own log group. Its sequencer
+  // reads and conditionally moves its positions, and catches gaps up from the event store.
+  eventLog: (fn, resources) => {
+    readEventStore(fn, resources);
+    fn.addEnvironment(ENV.consumerPositionsTable, resources.consumerPositions.tableName);
+    allow(fn, ['dynamodb:GetItem', 'dynamodb:PutItem'], [resources.consumerPositions.tableArn]);
+  },
   projections: (fn, resources) => {
     // Gaps are caught up from the event store (the source of truth).
     readEventStore(fn, resources);

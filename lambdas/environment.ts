@@ -8,6 +8,8 @@ export const ENV = {
   eventsStream: 'EVENTS_STREAM_NAME',
   cartSummaryTable: 'CART_SUMMARY_TABLE',
   itemPopularityTable: 'ITEM_POPULARITY_TABLE',
+  /** Per-cart positions of the sequenced consumers that keep no read model of their own (the event log). */
+  consumerPositionsTable: 'CONSUMER_POSITIONS_TABLE',
   archiveBucket: 'ARCHIVE_BUCKET',
   storeLayout: 'CDC_STORE_LAYOUT',
   /** On AWS: the SQS queue (the CDC Pipe's dead-letter queue) where the enrichment sends records it cannot split. */

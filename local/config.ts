@@ -26,6 +26,7 @@ export const LOCAL_RESOURCE_NAMES = {
   eventsStream: 'cart-events',
   cartSummaryTable: 'cart-summary',
   itemPopularityTable: 'item-popularity',
+  consumerPositionsTable: 'consumer-positions',
   archiveBucket: 'cart-events-archive',
 } as const;
 
@@ -91,6 +92,7 @@ export function handlerEnvironment(config: LocalConfig): Record<string, string> 
     [ENV.eventsStream]: resources.eventsStream,
     [ENV.cartSummaryTable]: resources.cartSummaryTable,
     [ENV.itemPopularityTable]: resources.itemPopularityTable,
+    [ENV.consumerPositionsTable]: resources.consumerPositionsTable,
     [ENV.archiveBucket]: resources.archiveBucket,
     [ENV.storeLayout]: 'event-per-item',
     [ENV.localDeadLetterFile]: localDeadLetterFile(config),

@@ -9,6 +9,7 @@ import {
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EVENT_STORE_KEY } from '../adapters/dynamodb/event-store-table';
+import { CONSUMER_POSITIONS_KEY } from '../adapters/dynamodb/consumer-positions-table';
 import { CART_SUMMARY_KEY, ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING } from '../adapters/dynamodb/projection-tables';
 import type { LocalConfig } from './config';
 
@@ -36,6 +37,12 @@ export function localTables(config: LocalConfig): CreateTableCommandInput[] {
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    },
+    {
+      TableName: resources.consumerPositionsTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: CONSUMER_POSITIONS_KEY.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: CONSUMER_POSITIONS_KEY.partitionKey, KeyType: 'HASH' }],
     },
     {
       TableName: resources.cartSummaryTable,

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
 import { DYNAMODB_IN_MEMORY, javaMajorVersion } from './emulators/dynamodb-local';
@@ -36,6 +37,11 @@ export interface LocalStackOptions {
    * attention.
    */
   readonly verbose?: boolean;
+  /**
+   * Delivery faults the stand-ins inject (local/chaos/chaos.ts): `all`, `off`, or `fault=rate,...`. Default: the
+   * CHAOS environment variable, else off.
+   */
+  readonly chaos?: string;
 }
 
 /**
@@ -62,7 +68,13 @@ export class LocalStack {
       LOCAL_DATA_DIR: config.dataDir,
       LOCAL_SERVICES: serviceComponents().join(','),
       ...(options.inMemoryDynamoDb ? { [DYNAMODB_IN_MEMORY]: 'true' } : {}),
+      [CHAOS_VARIABLE]: describeChaos(parseChaos(options.chaos ?? process.env[CHAOS_VARIABLE])),
     };
+  }
+
+  /** The faults this stack injects (`off` when calm). */
+  get chaos(): string {
+    return this.env[CHAOS_VARIABLE]!;
   }
 
   async start(): Promise<void> {
@@ -139,13 +151,23 @@ export class LocalStack {
     clearTimeout(timer);
   }
 
+  /** Each component's output goes to the stack's log and to dataDir/logs/<component>.log (the event log reads there). */
   private pipeOutput(name: ProcessName, child: ChildProcess): void {
-    const streams = this.options.verbose ? [child.stdout, child.stderr] : [child.stderr];
-    for (const stream of streams) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => this.log(`[${name}] ${line}`));
+    const file = join(this.config.dataDir, 'logs', `${name}.log`);
+    mkdirSync(join(this.config.dataDir, 'logs'), { recursive: true });
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      // stdout (activity) is shown with --verbose only; stderr (errors, warnings) always; the log file keeps both.
+      const shown = this.options.verbose || stream === child.stderr;
+      createInterface({ input: stream }).on('line', (line) => {
+        if (shown) this.log(`[${name}] ${line}`);
+        try {
+          appendFileSync(file, `${line}\n`);
+        } catch {
+          // the data folder is being removed at stop: the line was shown anyway
+        }
+      });
     }
-    // Unread output would fill the pipe and block the component: drain what is not shown.
-    if (!this.options.verbose) child.stdout?.resume();
   }
 
   private lockFile(): string {

@@ -1,16 +1,30 @@
+import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
 import { LocalStack } from './stack';
 
-/** `npm start [-- --fresh] [--verbose]`: the whole system on this machine, until Ctrl-C. */
+const USAGE = 'usage: npm start [-- --fresh] [--verbose] [--chaos[=FAULT=RATE,...]]';
+
+/** `npm start [-- --fresh] [--verbose] [--chaos]`: the whole system on this machine, until Ctrl-C. */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--fresh' && arg !== '--verbose');
+  const unknown = args.filter((arg) => !['--fresh', '--verbose', '--chaos'].includes(arg) && !arg.startsWith('--chaos='));
   if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh] [--verbose]`);
+    console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
     process.exit(2);
   }
+  // --chaos alone: every fault at its default rate; --chaos=spec: as CHAOS (e.g. pipe-redelivery=0.5,archive-junk-line=1).
+  const chaosArg = args.find((arg) => arg === '--chaos' || arg.startsWith('--chaos='));
+  const chaosSpec = chaosArg === undefined ? process.env[CHAOS_VARIABLE] : chaosArg === '--chaos' ? 'all' : chaosArg.slice('--chaos='.length);
+  let chaos: string;
+  try {
+    chaos = describeChaos(parseChaos(chaosSpec));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const verbose = args.includes('--verbose');
   const config = loadLocalConfig();
-  const stack = new LocalStack(config, { fresh: args.includes('--fresh'), verbose: args.includes('--verbose') });
+  const stack = new LocalStack(config, { fresh: args.includes('--fresh'), verbose, chaos });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -50,8 +64,9 @@ async function main(): Promise<void> {
       `  Kinesis         ${endpointOf(ports.kinesis)}   stream ${config.resources.eventsStream}`,
       `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
       `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
+      `  Chaos           ${chaos === 'off' ? 'off (npm start -- --chaos injects AWS delivery faults)' : chaos}`,
       `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
-      args.includes('--verbose') ? '' : 'Only errors and warnings show from here on; npm start -- --verbose shows every component\'s activity.',
+      verbose ? '' : 'Only errors and warnings show from here on; npm start -- --verbose shows every component\'s activity.',
       '',
     ].join('\n'),
   );

@@ -107,7 +107,8 @@ describe('the operations console in a real browser', () => {
     await page.goto(consoleUrl('#stream'));
     await page.getByRole('heading', { name: 'Stream' }).waitFor();
     await page.getByLabel('Cart id').fill(carts[1]!);
-    await until(() => page.locator('table.stream tbody tr').count(), (count) => count === 3, 30_000);
+    // At least once: under chaos a redelivered batch shows a cart's events more than once.
+    await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 3, 30_000);
     await page.getByLabel('Cart id').fill('');
     await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 9);
 
@@ -163,11 +164,13 @@ describe('the operations console in a real browser', () => {
     await rowOf(String(redrivable.eventID)).waitFor();
     await screenshot('dead-letters');
 
+    // Kinesis may already hold the event more than once (at least once; under chaos, redelivered batches).
+    const copiesBefore = (await readAllKinesisEvents()).filter((event) => event.envelope.eventId === eventId).length;
     await rowOf(String(redrivable.eventID)).getByRole('button', { name: /^Redrive letter/ }).click();
     await page.locator('#redrive-outcome').filter({ hasText: '1 letter(s) redriven, 0 kept.' }).waitFor();
     await rowOf(String(redrivable.eventID)).waitFor({ state: 'detached' });
     // Back through the Pipe's target: the event is in Kinesis again, a duplicate that consumers skip.
-    await until(async () => (await readAllKinesisEvents()).filter((event) => event.envelope.eventId === eventId).length, (copies) => copies === 2);
+    await until(async () => (await readAllKinesisEvents()).filter((event) => event.envelope.eventId === eventId).length, (copies) => copies === copiesBefore + 1);
 
     await rowOf(poison.eventID).getByRole('button', { name: /^Redrive letter/ }).click();
     await page.locator('#redrive-outcome').filter({ hasText: '0 letter(s) redriven, 1 kept.' }).waitFor();
@@ -189,7 +192,7 @@ describe('the operations console in a real browser', () => {
 
   it('redrives consumer letters through their consumer, whether they hold the records or only their shard and sequence range', async () => {
     const events = (await readAllKinesisEvents()).filter((event) => event.envelope.aggregateId === carts[1]);
-    expect(events).toHaveLength(3);
+    expect(new Set(events.map((event) => event.envelope.eventId)).size).toBe(3); // Kinesis is at least once
     const kinesis = kinesisClient();
     const streamName = testStack().resources.eventsStream;
     const shardId = events[0]!.shardId;

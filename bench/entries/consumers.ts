@@ -169,9 +169,6 @@ async function archiveThroughput(ctx: BenchContext): Promise<void> {
         bodies.push({ key, body });
         archived += body.split('\n').length - 1;
       },
-      deadLetter: async (letters) => {
-        throw new Error(`unexpected dead letter: ${letters[0]?.reason}`);
-      },
     },
     { stateDir, flushIntervalMs: 5_000, maxBufferBytes: 5 * 1024 * 1024 },
   );

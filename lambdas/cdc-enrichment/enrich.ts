@@ -28,7 +28,7 @@ export type Enrichment = (records: unknown) => Promise<EventEnvelope[]>;
  * added, one envelope per event, in stream order (so in version order per cart). A record that cannot be split
  * is dead-lettered with its reason and the rest flows on. The response always fits one PutRecords; a batch
  * that would not is refused as a whole (EnrichmentOutputTooLarge) before anything is dead-lettered, so that the
- * Pipe's retry in halves sends no letter twice.
+ * Pipe's whole-batch retries send no letter twice.
  */
 export function createEnrichment(options: EnrichmentOptions): Enrichment {
   const now = options.now ?? (() => new Date());

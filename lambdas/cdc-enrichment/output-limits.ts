@@ -16,8 +16,11 @@ export function putRecordBytes(envelope: EventEnvelope): number {
 }
 
 /**
- * Thrown when the records of a batch each fit but together exceed one response. The Pipe fails the batch and
- * retries it in halves (AUTOMATIC_BISECT), so it goes through in smaller batches; nothing is dead-lettered.
+ * Thrown when the records of a batch each fit but together exceed one response. Pipes documents no partial
+ * handling of an enrichment failure: the whole batch is retried, up to MaximumRetryAttempts, and then goes to the
+ * Pipe's dead-letter queue (as batch metadata; its events are still in the store, and a backfill republishes
+ * them). The batch sizes in pipe-settings.ts keep it rare; this error makes it loud, instead of a Kinesis target
+ * that Pipes silently does not invoke for more than 500 elements.
  */
 export class EnrichmentOutputTooLarge extends Error {
   override readonly name = 'EnrichmentOutputTooLarge';

@@ -1,8 +1,11 @@
 import { processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { isCartEnvelope } from '../../domain/projections';
+import type { EventEnvelope } from '../../domain/events';
 import { envelopeBatchProcessor, type EnvelopeRecord } from '../kinesis/envelope-batch';
 import { logger } from '../observability';
+import { eventLogSequencer } from './wiring';
 
 /**
  * The event log's own logger: its lines are the function's output, so they are written at INFO whatever
@@ -10,20 +13,34 @@ import { logger } from '../observability';
  */
 const eventLog = new Logger({ serviceName: 'cart-event-log', logLevel: 'INFO' });
 const processor = envelopeBatchProcessor();
+const sequencer = eventLogSequencer((_cartId, events) => {
+  for (const envelope of events) writeLine(envelope);
+});
 
 /**
- * Kinesis -> one structured JSON log line per event. Replayed events (metadata.replayed) are logged too, as
- * `cart event replayed`, so that a replay is visible in the log yet never mistaken for new activity.
+ * Kinesis -> one structured JSON log line per cart event, each written ONCE and in version order per cart, whatever
+ * Kinesis delivers twice or out of order (the CartSequencer: duplicates dropped, gaps caught up from the event
+ * store, each run claimed by a conditional write of the log's position before it is written). Replayed events
+ * (metadata.replayed) are copies of events already logged, so they are duplicates here. A record whose cart
+ * failed (e.g. history not yet readable) is reported in batchItemFailures and retried.
  */
 export async function handler(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
   logger.addContext(context);
-  return processPartialResponse(event, logRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
+  return processPartialResponse(event, logRecord, processor, { context, throwOnFullBatchFailure: false });
 }
 
 async function logRecord(record: EnvelopeRecord): Promise<void> {
   const envelope = record.kinesis.data;
-  const replayed = envelope.metadata?.replayed === true;
-  eventLog.info(replayed ? 'cart event replayed' : 'cart event', {
+  if (!isCartEnvelope(envelope)) {
+    // Not a cart's event: no history to order it against; logged as it comes.
+    writeLine(envelope);
+    return;
+  }
+  await sequencer.offer(envelope);
+}
+
+function writeLine(envelope: EventEnvelope): void {
+  eventLog.info('cart event', {
     eventId: envelope.eventId,
     aggregateType: envelope.aggregateType,
     aggregateId: envelope.aggregateId,
@@ -32,8 +49,6 @@ async function logRecord(record: EnvelopeRecord): Promise<void> {
     schemaVersion: envelope.schemaVersion,
     occurredAt: envelope.occurredAt,
     data: envelope.data,
-    replayed,
-    kinesisSequenceNumber: record.kinesis.sequenceNumber,
     sourceSequenceNumber: envelope.metadata?.sequenceNumber,
   });
 }

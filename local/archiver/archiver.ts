@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Shard, _Record } from '@aws-sdk/client-kinesis';
-import type { DeadLetter } from '../../application/dead-letters';
 import { archiveObjectKey } from '../../application/replay-window';
-import { EventEnvelope } from '../../domain/events';
+import { Chaos } from '../chaos/chaos';
 import { ShardPositions, writeFileDurably } from '../kinesis-consumer/shard-positions';
 import { compareSequenceNumbers, readyShards, type ShardRead } from '../kinesis-consumer/shard-reader';
 import { abortableSleep } from '../../adapters/abortable-sleep';
@@ -15,7 +14,6 @@ export interface ArchiverPorts {
   /** A reader of the shard from AFTER the sequence number (from TRIM_HORIZON when undefined). */
   openShard(shardId: string, after: string | undefined): { read(limit: number): Promise<ShardRead> };
   putObject(key: string, body: string): Promise<void>;
-  deadLetter(letters: DeadLetter[]): Promise<void>;
 }
 
 export interface ArchiverOptions {
@@ -30,6 +28,8 @@ export interface ArchiverOptions {
   readonly log?: (line: string) => void;
   /** Routine activity: each object written. */
   readonly logActivity?: (line: string) => void;
+  /** Faults to inject (chaos mode); calm by default. */
+  readonly chaos?: Chaos;
 }
 
 /** An object about to be written: enough to write it again, identically keyed, after a crash. */
@@ -41,44 +41,47 @@ interface Intent {
 
 interface PendingObject {
   lines: string[];
+  /** Lines of a second object that straddles an hour boundary (chaos: archive-arrival-hour-key). */
+  straddling: string[];
   bytes: number;
-  firstReceivedAt: number;
+  /** When the archiver read the buffer's first record: the buffering interval runs from then. */
+  firstReadAt: number;
+  /** Approximate arrival time (epoch ms) of the oldest record: the object's key hour, as Firehose keys it. */
+  oldestArrival: number;
   ranges: Map<string, { after?: string; through: string }>;
-  eventIds: Set<string>;
-  deadLetters: DeadLetter[];
 }
 
 const READ_LIMIT = 1_000;
 const IDLE_POLL_MS = 250;
 const SHARD_DISCOVERY_MS = 5_000;
-const RECENT_EVENT_IDS = 100_000;
 
 /**
- * The local stand-in for Firehose: reads every shard of the stream and writes JSON Lines objects to the archive
- * bucket under events/YYYY/MM/DD/HH/ (UTC hour in which the object's oldest record reached the archiver).
+ * The local stand-in for Firehose: reads every shard of the stream and writes objects of the records' data, one
+ * per line, to the archive bucket under events/YYYY/MM/DD/HH/. It behaves as Firehose is documented to, the
+ * inconvenient parts included (Amazon Data Firehose developer guide):
+ * - at-least-once delivery ("Data delivery ... duplicates"): a record may be written more than once;
+ * - no validation without a transformation Lambda: whatever reaches the stream is archived as it is, lines that
+ *   are not event envelopes and copies a replay republished (metadata.replayed) included;
+ * - the hour prefix is the UTC hour of the approximate arrival time of the OLDEST record in the object
+ *   ("Configure Amazon S3 object name format"), so an object can hold records that arrived in the next hour.
+ * Readers of the archive (replay, backfill) must therefore tolerate duplicates, replayed copies and junk lines.
  *
- * Exactly once per object, even across kill -9: before an object is written, an intent (its key and, per shard,
- * the sequence range it holds) is stored durably; the checkpoint moves only after the PUT succeeded, then the
- * intent is removed. A restart that finds an intent reads the same ranges again and PUTs them under the SAME
- * key (an idempotent overwrite), so a re-delivered batch never becomes a second object. Records after the
- * checkpoint and outside an intent were never written anywhere, so reading them again duplicates nothing.
- *
- * Skipped, never archived: events flagged metadata.replayed (copies of archived history that a replay
- * republished), an eventId seen in the last 100,000 archived (a re-sent duplicate), and records that are not an
- * event envelope (those go to the dead-letter store with the reason).
+ * Nothing read is lost across a crash, even kill -9: before an object is written, an intent (its key and, per
+ * shard, the sequence range it holds) is stored durably; the checkpoint moves only after the PUT succeeded. A
+ * restart that finds an intent reads the same ranges again and PUTs them under the same key.
  */
 export class LocalArchiver {
   private readonly positions: ShardPositions;
   private readonly readers = new Map<string, { read(limit: number): Promise<ShardRead> }>();
   private readonly closedShards = new Set<string>();
-  private readonly recentEventIds = new Set<string>();
   private buffer: PendingObject = emptyBuffer();
-  private frozen: { intent: Intent; body: string; events: number; eventIds: Set<string>; deadLetters: DeadLetter[] } | undefined;
+  private frozen: { intent: Intent; body: string; lines: number; straddling?: { key: string; body: string } } | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private lastDiscovery = 0;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly chaos: Chaos;
   private readonly stopSignal = new AbortController();
 
   constructor(
@@ -88,6 +91,7 @@ export class LocalArchiver {
     this.positions = new ShardPositions(join(options.stateDir, 'positions.json'));
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.chaos = options.chaos ?? Chaos.calm();
   }
 
   /** Finishes an interrupted write first, then archives continuously. */
@@ -141,31 +145,25 @@ export class LocalArchiver {
 
   private isDue(): boolean {
     if (this.buffer.ranges.size === 0) return false;
-    return this.buffer.bytes >= this.options.maxBufferBytes || this.now() - this.buffer.firstReceivedAt >= this.options.flushIntervalMs;
+    return this.buffer.bytes >= this.options.maxBufferBytes || this.now() - this.buffer.firstReadAt >= this.options.flushIntervalMs;
   }
 
   private add(shardId: string, record: _Record): void {
     const sequenceNumber = record.SequenceNumber!;
     const buffer = this.buffer;
-    if (buffer.ranges.size === 0) buffer.firstReceivedAt = this.now();
+    const arrival = record.ApproximateArrivalTimestamp?.getTime() ?? this.now();
+    if (buffer.ranges.size === 0) buffer.firstReadAt = this.now();
+    if (buffer.ranges.size === 0 || arrival < buffer.oldestArrival) buffer.oldestArrival = arrival;
     const range = buffer.ranges.get(shardId);
     const after = range ? range.after : this.positions.get(shardId).sequenceNumber;
     buffer.ranges.set(shardId, after === undefined ? { through: sequenceNumber } : { after, through: sequenceNumber });
-    const verdict = archiveLine(record);
-    if (verdict.kind === 'malformed') {
-      buffer.deadLetters.push({
-        source: 'archiver',
-        reason: verdict.reason,
-        failedAt: new Date(this.now()).toISOString(),
-        ids: { shardId, sequenceNumber, partitionKey: record.PartitionKey },
-        payload: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
-      });
-      return;
-    }
-    if (verdict.kind === 'skip' || buffer.eventIds.has(verdict.eventId) || this.recentEventIds.has(verdict.eventId)) return;
-    buffer.eventIds.add(verdict.eventId);
-    buffer.lines.push(verdict.line);
-    buffer.bytes += verdict.line.length;
+    const line = archiveLine(record);
+    if (this.chaos.happens('archive-arrival-hour-key')) buffer.straddling.push(line);
+    else buffer.lines.push(line);
+    buffer.bytes += line.length;
+    if (this.chaos.happens('archive-duplicate')) buffer.lines.push(line);
+    const replayedCopy = this.chaos.enabled ? asReplayedCopy(line) : undefined;
+    if (replayedCopy && this.chaos.happens('archive-replayed-copy')) buffer.lines.push(replayedCopy);
   }
 
   /**
@@ -177,19 +175,21 @@ export class LocalArchiver {
       const buffer = this.buffer;
       if (buffer.ranges.size === 0) return;
       const ranges = Object.fromEntries(buffer.ranges);
-      const intent: Intent = { key: objectKey(buffer.firstReceivedAt, ranges), ranges };
-      if (buffer.lines.length > 0) writeFileDurably(this.intentFile(), JSON.stringify(intent));
-      this.frozen = { intent, body: buffer.lines.join(''), events: buffer.lines.length, eventIds: buffer.eventIds, deadLetters: buffer.deadLetters };
+      const intent: Intent = { key: objectKey(buffer.oldestArrival, ranges), ranges };
+      if (buffer.lines.length > 0 && this.chaos.happens('archive-junk-line')) buffer.lines.splice(this.chaos.pick(buffer.lines.length + 1), 0, junkLine(this.chaos));
+      writeFileDurably(this.intentFile(), JSON.stringify(intent));
+      // An object opened just before an hour boundary: its later records sit under the hour of its oldest one.
+      const straddling = buffer.straddling.length > 0 ? { key: objectKey(buffer.oldestArrival - 3_600_000, ranges, 'straddling'), body: buffer.straddling.join('') } : undefined;
+      this.frozen = { intent, body: buffer.lines.join(''), lines: buffer.lines.length, ...(straddling ? { straddling } : {}) };
       this.buffer = emptyBuffer();
     }
-    const { intent, body, events, eventIds, deadLetters } = this.frozen;
-    if (events > 0) {
+    const { intent, body, lines, straddling } = this.frozen;
+    if (lines > 0) {
       await this.ports.putObject(intent.key, body);
-      this.options.logActivity?.(`archived ${events} event(s) to ${intent.key}`);
+      this.options.logActivity?.(`archived ${lines} line(s) to ${intent.key}`);
     }
-    if (deadLetters.length > 0) await this.ports.deadLetter(deadLetters);
+    if (straddling) await this.ports.putObject(straddling.key, straddling.body);
     this.commit(intent.ranges);
-    for (const id of eventIds) this.rememberEventId(id);
     this.frozen = undefined;
   }
 
@@ -216,7 +216,6 @@ export class LocalArchiver {
       return;
     }
     const lines: string[] = [];
-    const seen = new Set<string>();
     for (const [shardId, range] of Object.entries(intent.ranges)) {
       const reader = this.ports.openShard(shardId, range.after);
       let reached = false;
@@ -233,20 +232,15 @@ export class LocalArchiver {
             reached = true;
             break;
           }
-          const verdict = archiveLine(record);
-          if (verdict.kind === 'line' && !seen.has(verdict.eventId)) {
-            seen.add(verdict.eventId);
-            lines.push(verdict.line);
-          }
+          lines.push(archiveLine(record));
           if (record.SequenceNumber === range.through) reached = true;
         }
       }
       if (!reached) throw new Error(`recovering ${intent.key}: shard ${shardId} no longer holds records up to ${range.through}`);
     }
     if (lines.length > 0) await this.ports.putObject(intent.key, lines.join(''));
-    for (const id of seen) this.rememberEventId(id);
     this.commit(intent.ranges);
-    this.log(`recovered interrupted object ${intent.key} (${lines.length} event(s))`);
+    this.log(`recovered interrupted object ${intent.key} (${lines.length} line(s))`);
   }
 
   private async discoverShards(): Promise<void> {
@@ -256,11 +250,6 @@ export class LocalArchiver {
       const shardId = shard.ShardId!;
       if (!this.readers.has(shardId)) this.readers.set(shardId, this.ports.openShard(shardId, this.positions.get(shardId).sequenceNumber));
     }
-  }
-
-  private rememberEventId(id: string): void {
-    this.recentEventIds.add(id);
-    if (this.recentEventIds.size > RECENT_EVENT_IDS) this.recentEventIds.delete(this.recentEventIds.values().next().value!);
   }
 
   private intentFile(): string {
@@ -275,28 +264,35 @@ export class LocalArchiver {
 }
 
 function emptyBuffer(): PendingObject {
-  return { lines: [], bytes: 0, firstReceivedAt: 0, ranges: new Map(), eventIds: new Set(), deadLetters: [] };
+  return { lines: [], straddling: [], bytes: 0, firstReadAt: 0, oldestArrival: 0, ranges: new Map() };
 }
 
-type Verdict = { kind: 'line'; line: string; eventId: string } | { kind: 'skip' } | { kind: 'malformed'; reason: string };
+/** One archive line: the record's data as it is, plus the newline Firehose's AppendDelimiterToRecord processor adds. */
+function archiveLine(record: _Record): string {
+  return `${Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')}\n`;
+}
 
-/** One archive line: the record's JSON on one line plus '\n' (all fields kept, whitespace dropped). */
-function archiveLine(record: _Record): Verdict {
-  let json: unknown;
+/** The copy a replay would have republished: the same event flagged metadata.replayed. */
+function asReplayedCopy(line: string): string | undefined {
   try {
-    json = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8'));
-  } catch (error) {
-    return { kind: 'malformed', reason: `record data is not JSON: ${(error as Error).message}` };
+    const json = JSON.parse(line) as { metadata?: Record<string, unknown> };
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+    return `${JSON.stringify({ ...json, metadata: { ...json.metadata, replayed: true } })}\n`;
+  } catch {
+    return undefined;
   }
-  const envelope = EventEnvelope.safeParse(json);
-  if (!envelope.success) return { kind: 'malformed', reason: `record data is not an event envelope: ${envelope.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-  if (envelope.data.metadata?.replayed === true) return { kind: 'skip' };
-  return { kind: 'line', line: `${JSON.stringify(json)}\n`, eventId: envelope.data.eventId };
+}
+
+const JUNK_LINES = ['not json at all', '{"hello":"world"}', '{"eventId":42,"aggregateId":null}', '[1,2,3]', '{"truncated":'];
+
+/** A line that is not an event envelope, of the kinds anything writing to the stream could produce. */
+function junkLine(chaos: Chaos): string {
+  return `${JUNK_LINES[chaos.pick(JUNK_LINES.length)]}\n`;
 }
 
 /** `events/YYYY/MM/DD/HH/cart-events-YYYY-MM-DD-HH-mm-ss-<digest of the ranges>.jsonl`: Firehose's naming, with a deterministic suffix. */
-function objectKey(receivedAt: number, ranges: Intent['ranges']): string {
-  const stamp = new Date(receivedAt).toISOString().slice(0, 19).replace(/[T:]/g, '-');
-  const digest = createHash('sha256').update(JSON.stringify(Object.entries(ranges).sort())).digest('hex').slice(0, 16);
-  return archiveObjectKey(receivedAt, `cart-events-${stamp}-${digest}.jsonl`);
+function objectKey(arrival: number, ranges: Intent['ranges'], variant = ''): string {
+  const stamp = new Date(arrival).toISOString().slice(0, 19).replace(/[T:]/g, '-');
+  const digest = createHash('sha256').update(JSON.stringify(Object.entries(ranges).sort()) + variant).digest('hex').slice(0, 16);
+  return archiveObjectKey(arrival, `cart-events-${stamp}-${digest}.jsonl`);
 }

@@ -2,14 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { _Record } from '@aws-sdk/client-kinesis';
+import { Chaos } from '../chaos/chaos';
 import { LocalArchiver, type ArchiverPorts } from './archiver';
 
 /** Two in-memory shards, readable from after any sequence number, like Kinesis. */
 function fakeStream() {
   const shards: Record<string, _Record[]> = { 'shardId-0': [], 'shardId-1': [] };
   let seq = 1000;
-  const put = (envelope: object, shard = 'shardId-0') =>
-    shards[shard]!.push({ SequenceNumber: String(seq++), PartitionKey: 'p', Data: Buffer.from(JSON.stringify(envelope)), ApproximateArrivalTimestamp: new Date() });
+  const put = (envelope: object | string, shard = 'shardId-0', arrival = new Date()) =>
+    shards[shard]!.push({
+      SequenceNumber: String(seq++),
+      PartitionKey: 'p',
+      Data: Buffer.from(typeof envelope === 'string' ? envelope : JSON.stringify(envelope)),
+      ApproximateArrivalTimestamp: arrival,
+    });
   return { shards, put };
 }
 
@@ -32,7 +38,6 @@ function ports(stream: ReturnType<typeof fakeStream>, objects: Map<string, strin
       objects.set(key, body);
       if (mode === 'store-then-crash') throw new Error('crash after the write, before the checkpoint');
     },
-    deadLetter: async () => undefined,
   };
 }
 
@@ -48,8 +53,12 @@ const envelope = (n: number, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+function archivedLines(objects: Map<string, string>): string[] {
+  return [...objects.values()].flatMap((body) => body.split('\n').filter(Boolean));
+}
+
 function archivedEventIds(objects: Map<string, string>): string[] {
-  return [...objects.values()].flatMap((body) => body.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { eventId: string }).eventId));
+  return archivedLines(objects).map((line) => (JSON.parse(line) as { eventId: string }).eventId);
 }
 
 describe('local archiver', () => {
@@ -58,23 +67,70 @@ describe('local archiver', () => {
   afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
   const options = () => ({ stateDir, flushIntervalMs: 0, maxBufferBytes: 1024 * 1024, now: () => Date.parse('2026-03-04T05:06:07Z') });
 
-  it('writes JSON Lines objects under events/YYYY/MM/DD/HH/ and skips replayed copies and re-sent duplicates', async () => {
+  it('archives like Firehose: every record as it is, re-sent duplicates, replayed copies and junk lines included', async () => {
     const stream = fakeStream();
     const objects = new Map<string, string>();
     stream.put(envelope(1));
     stream.put(envelope(2), 'shardId-1');
     stream.put(envelope(1)); // re-sent by the Pipe
     stream.put(envelope(3, { metadata: { replayed: true } }));
+    stream.put('not json');
+    stream.put({ hello: 'world' });
     const archiver = new LocalArchiver(ports(stream, objects), options());
     await archiver.start();
     await archiver.stop();
+    expect(objects.size).toBe(1);
+    const [body] = [...objects.values()];
+    expect(body!.endsWith('\n')).toBe(true);
+    const lines = archivedLines(objects);
+    expect(lines).toHaveLength(6);
+    expect(lines).toEqual(expect.arrayContaining(['not json', '{"hello":"world"}']));
+    expect(lines.filter((line) => line.includes('"event-1"'))).toHaveLength(2);
+    expect(lines.some((line) => line.includes('"replayed":true'))).toBe(true);
+  });
+
+  it('keys an object by the UTC hour in which its OLDEST record arrived, not by when it is written', async () => {
+    const stream = fakeStream();
+    const objects = new Map<string, string>();
+    stream.put(envelope(1), 'shardId-0', new Date('2026-03-04T05:59:58Z'));
+    stream.put(envelope(2), 'shardId-1', new Date('2026-03-04T06:00:01Z'));
+    const archiver = new LocalArchiver(ports(stream, objects), { ...options(), now: () => Date.parse('2026-03-04T06:00:03Z') });
+    await archiver.start();
+    await archiver.stop();
     const [key] = [...objects.keys()];
-    expect(key).toMatch(/^events\/2026\/03\/04\/05\/cart-events-2026-03-04-05-06-07-[0-9a-f]{16}\.jsonl$/);
-    expect(objects.get(key!)!.endsWith('\n')).toBe(true);
+    expect(key).toMatch(/^events\/2026\/03\/04\/05\/cart-events-2026-03-04-05-59-58-[0-9a-f]{16}\.jsonl$/);
     expect(archivedEventIds(objects).sort()).toEqual(['event-1', 'event-2']);
   });
 
-  it.each(['store-then-crash', 'crash'] as const)('after a %s mid-object, a restart archives every event exactly once', async (mode) => {
+  it('injects Firehose faults in chaos mode and counts each one', async () => {
+    const stream = fakeStream();
+    const objects = new Map<string, string>();
+    for (let n = 0; n < 40; n++) stream.put(envelope(n), n % 2 ? 'shardId-1' : 'shardId-0', new Date('2026-03-04T05:10:00Z'));
+    const chaos = new Chaos({ 'archive-duplicate': 1, 'archive-replayed-copy': 1, 'archive-junk-line': 1, 'archive-arrival-hour-key': 0.5 });
+    const archiver = new LocalArchiver(ports(stream, objects), { ...options(), chaos });
+    await archiver.start();
+    await archiver.stop();
+    const counts = chaos.injected();
+    const lines = archivedLines(objects);
+    const parsed = lines.map((line) => {
+      try {
+        return JSON.parse(line) as { eventId?: string; metadata?: { replayed?: boolean } };
+      } catch {
+        return undefined;
+      }
+    });
+    const ids = parsed.filter((p) => typeof p?.eventId === 'string' && p.eventId.startsWith('event-')).map((p) => p!.eventId!);
+    // every record at least once, plus exactly what was injected
+    expect(new Set(ids).size).toBe(40);
+    expect(parsed.filter((p) => p?.metadata?.replayed === true)).toHaveLength(counts['archive-replayed-copy']);
+    expect(ids.length).toBe(40 + counts['archive-duplicate'] + counts['archive-replayed-copy']);
+    expect(lines.length - ids.length).toBe(counts['archive-junk-line']);
+    expect(counts['archive-junk-line']).toBeGreaterThan(0);
+    expect(counts['archive-arrival-hour-key']).toBeGreaterThan(0);
+    expect([...objects.keys()].some((key) => key.startsWith('events/2026/03/04/04/'))).toBe(true);
+  });
+
+  it.each(['store-then-crash', 'crash'] as const)('after a %s mid-object, a restart archives every event, none lost', async (mode) => {
     const stream = fakeStream();
     const objects = new Map<string, string>();
     for (let n = 0; n < 10; n++) stream.put(envelope(n), n % 2 ? 'shardId-1' : 'shardId-0');
@@ -88,7 +144,6 @@ describe('local archiver', () => {
     await restarted.start();
     await restarted.stop();
     const ids = archivedEventIds(objects);
-    expect(ids.sort()).toEqual(Array.from({ length: 15 }, (_, n) => `event-${n}`).sort());
-    expect(new Set(ids).size).toBe(ids.length);
+    expect([...new Set(ids)].sort()).toEqual(Array.from({ length: 15 }, (_, n) => `event-${n}`).sort());
   });
 });

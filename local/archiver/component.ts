@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { kinesisClient, s3Client } from '../../adapters/aws-clients';
-import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
-import { localDeadLetterFile, type LocalConfig } from '../config';
+import { chaosFromEnvironment } from '../chaos/chaos';
+import type { LocalConfig } from '../config';
 import type { LocalComponent } from '../process/component';
 import { listShards, ShardReader } from '../kinesis-consumer/shard-reader';
 import { LocalArchiver, type ArchiverOptions } from './archiver';
@@ -20,7 +20,6 @@ export function archiverStateDir(config: LocalConfig): string {
 export function localArchiver(config: LocalConfig, logs: Pick<ArchiverOptions, 'log' | 'logActivity'> = {}): LocalArchiver {
   const kinesis = kinesisClient();
   const s3 = s3Client();
-  const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
   const stream = config.resources.eventsStream;
   return new LocalArchiver(
     {
@@ -29,9 +28,8 @@ export function localArchiver(config: LocalConfig, logs: Pick<ArchiverOptions, '
       putObject: async (key, body) => {
         await s3.send(new PutObjectCommand({ Bucket: config.resources.archiveBucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }));
       },
-      deadLetter: (letters) => deadLetters.send(letters),
     },
-    { stateDir: archiverStateDir(config), ...LOCAL_ARCHIVE_BUFFERING, ...logs },
+    { stateDir: archiverStateDir(config), ...LOCAL_ARCHIVE_BUFFERING, ...logs, chaos: chaosFromEnvironment('archiver', config.dataDir) },
   );
 }
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { kinesisClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
 import { consumerDeadLetterSource, KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
+import { chaosFromEnvironment } from '../chaos/chaos';
 import { localDeadLetterFile, type LocalConfig } from '../config';
 import { loadHandler } from '../lambda/invoke';
 import type { LocalComponent } from '../process/component';
@@ -21,6 +22,7 @@ export const kinesisConsumers: LocalComponent = {
   async start(config) {
     const kinesis = kinesisClient();
     const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
+    const chaos = chaosFromEnvironment('consumers', config.dataDir);
     const mappings = (Object.keys(KINESIS_CONSUMERS) as ConsumerName[]).map(
       (name) =>
         new LocalEventSourceMapping({
@@ -34,6 +36,7 @@ export const kinesisConsumers: LocalComponent = {
           deadLetters,
           deadLetterSource: consumerDeadLetterSource(name),
           log: (line) => console.error(`[${name}] ${line}`),
+          chaos,
         }),
     );
     await Promise.all(mappings.map((mapping) => mapping.start()));

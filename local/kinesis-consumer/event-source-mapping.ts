@@ -8,6 +8,8 @@ import type { ShardPositions } from './shard-positions';
 import { listShards, readyShards, ShardReader } from './shard-reader';
 import { toKinesisStreamEvent, type StreamIdentity } from './stream-event';
 import { abortableSleep } from '../../adapters/abortable-sleep';
+import { Chaos } from '../chaos/chaos';
+import { batchDeadLetter, isoOrUndefined } from '../on-failure-record';
 
 /** Lambda refuses synchronous payloads over 6 MB; batches are cut below that. */
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
@@ -26,6 +28,8 @@ export interface EventSourceMappingOptions {
   readonly deadLetters: DeadLetterQueue;
   readonly deadLetterSource: string;
   readonly log: (line: string) => void;
+  /** Faults to inject (chaos mode); calm by default. */
+  readonly chaos?: Chaos;
 }
 
 interface PendingRecord extends DeliverableRecord {
@@ -148,39 +152,37 @@ export class LocalEventSourceMapping {
     } catch (error) {
       return { kind: 'error', reason: `function error: ${(error as Error).message}` };
     }
-    const failures = response?.batchItemFailures ?? [];
-    if (failures.length === 0) return { kind: 'ok' };
-    const index = new Map(records.map((r, i) => [r.sequenceNumber, i]));
-    const indexes = failures.map((f) => (f.itemIdentifier ? index.get(f.itemIdentifier) : undefined));
-    if (indexes.some((i) => i === undefined)) return { kind: 'error', reason: 'batchItemFailures named a record that is not in the batch' };
-    const failedIndex = Math.min(...(indexes as number[]));
-    return { kind: 'partial', failedIndex, reason: `the handler reported record ${records[failedIndex]!.sequenceNumber} as failed` };
+    // A timeout after the handler did its work: Lambda counts a function error and delivers the records again.
+    if ((this.options.chaos ?? Chaos.calm()).happens('consumer-redelivery')) return { kind: 'error', reason: 'Task timed out (chaos: consumer-redelivery)' };
+    return invokeOutcome(
+      response,
+      records.map((r) => r.sequenceNumber),
+    );
   }
 
-  /** The on-failure destination: what AWS sends (the batch's shard and sequence range), plus the records themselves. */
+  /** The on-failure destination: what AWS sends, the batch's shard and sequence range, not the records. */
   private async discard(records: readonly PendingRecord[], reason: string, attempts: number, identity: StreamIdentity): Promise<void> {
     const first = records[0]!;
     const last = records.at(-1)!;
     this.options.log(`${records.length} record(s) ${first.sequenceNumber}..${last.sequenceNumber} of ${identity.shardId} sent to the on-failure destination: ${reason}`);
     await this.options.deadLetters.send([
-      {
+      batchDeadLetter({
         source: this.options.deadLetterSource,
         reason,
-        failedAt: new Date().toISOString(),
-        ids: {
+        condition: reason.startsWith('older than') ? 'RecordAgeExceeded' : 'RetryAttemptsExhausted',
+        approximateInvokeCount: attempts,
+        stream: 'kinesis',
+        functionName: this.options.settings.lambda,
+        batch: {
           shardId: identity.shardId,
           startSequenceNumber: first.sequenceNumber,
           endSequenceNumber: last.sequenceNumber,
+          approximateArrivalOfFirstRecord: isoOrUndefined(first.arrivalMs)!,
+          approximateArrivalOfLastRecord: isoOrUndefined(last.arrivalMs)!,
           batchSize: records.length,
-          approximateInvokeCount: attempts,
           streamArn: identity.streamArn,
-          functionName: this.options.settings.lambda,
         },
-        payload: toKinesisStreamEvent(
-          records.map((r) => r.record),
-          identity,
-        ),
-      },
+      }),
     ]);
   }
 
@@ -189,4 +191,20 @@ export class LocalEventSourceMapping {
     if (this.stopping || ms <= 0) return Promise.resolve();
     return abortableSleep(ms, this.stopSignal.signal).catch(() => undefined);
   }
+}
+
+/**
+ * What a handler's response means to the mapping (Lambda developer guide, "Implementing partial batch responses"
+ * for Kinesis): no failures = success; otherwise retry from the lowest failed sequence number. A response naming
+ * a record that is not in the batch (or with an empty itemIdentifier) is treated as a function error: the whole
+ * batch is retried.
+ */
+export function invokeOutcome(response: KinesisStreamBatchResponse | undefined | null, sequenceNumbers: readonly string[]): InvokeOutcome {
+  const failures = response?.batchItemFailures ?? [];
+  if (failures.length === 0) return { kind: 'ok' };
+  const index = new Map(sequenceNumbers.map((sequenceNumber, i) => [sequenceNumber, i]));
+  const indexes = failures.map((f) => (f.itemIdentifier ? index.get(f.itemIdentifier) : undefined));
+  if (indexes.some((i) => i === undefined)) return { kind: 'error', reason: 'batchItemFailures named a record that is not in the batch' };
+  const failedIndex = Math.min(...(indexes as number[]));
+  return { kind: 'partial', failedIndex, reason: `the handler reported record ${sequenceNumbers[failedIndex]} as failed` };
 }

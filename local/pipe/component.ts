@@ -2,14 +2,15 @@ import { join } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { dynamoDbClient, kinesisClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
-import { KinesisEventPublisher } from '../../adapters/kinesis/event-publisher';
 import { parseStoreLayout } from '../../domain/cdc/store-layout';
 import type { EventEnvelope } from '../../domain/events/envelope';
 import { cdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
 import { ENV } from '../../lambdas/environment';
+import { chaosFromEnvironment } from '../chaos/chaos';
 import { localDeadLetterFile, type LocalConfig } from '../config';
 import { invokeLocal, loadHandler } from '../lambda/invoke';
 import type { LocalComponent } from '../process/component';
+import { kinesisTarget } from './kinesis-target';
 import { LocalPipe } from './local-pipe';
 import { PositionStore } from './positions';
 import { streamArnOf } from './stream-source';
@@ -25,17 +26,18 @@ export const localPipeComponent: LocalComponent = {
     const settings = cdcPipeSettings(parseStoreLayout(process.env[ENV.storeLayout]));
     const streamArn = await streamArnOf(dynamoDbClient(), config.resources.eventStoreTable);
     const handler = loadHandler('cdcEnrichment');
+    const chaos = chaosFromEnvironment('pipe', config.dataDir);
     const pipe = new LocalPipe({
       streams: new DynamoDBStreamsClient({}),
       streamArn,
       settings,
       enrich: (records) => invokeLocal<EventEnvelope[]>('cdcEnrichment', records, handler),
-      // The Pipe's retry budget applies to the target as well; throttling is backed off between attempts.
-      publisher: new KinesisEventPublisher(kinesisClient(), config.resources.eventsStream, { maxAttempts: settings.source.MaximumRetryAttempts + 1 }),
+      target: kinesisTarget(kinesisClient(), config.resources.eventsStream, chaos),
       deadLetters: new JsonLinesDeadLetterStore(localDeadLetterFile(config)),
       positions: new PositionStore(pipePositionsFile(config)),
       // Everything the Pipe runner reports needs attention (failures, dead letters): stderr, shown by npm start.
       log: (line) => console.error(line),
+      chaos,
     });
     pipe.start();
     return { stop: () => pipe.stop() };

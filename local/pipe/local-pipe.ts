@@ -1,10 +1,14 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import type { DeadLetter, DeadLetterQueue } from '../../application/dead-letters';
-import type { PublishResult } from '../../adapters/kinesis/event-publisher';
+import type { DeadLetterQueue } from '../../application/dead-letters';
 import { abortableSleep } from '../../adapters/abortable-sleep';
+import { EVENT_STORE_KEY } from '../../adapters/dynamodb/event-store-table';
 import type { EventEnvelope } from '../../domain/events/envelope';
 import type { CdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
+import { MAX_ENVELOPES_PER_RESPONSE } from '../../lambdas/cdc-enrichment/output-limits';
+import { Chaos } from '../chaos/chaos';
+import { batchDeadLetter, isoOrUndefined, type FailureCondition } from '../on-failure-record';
 import { compileFilters } from './event-pattern';
+import type { PipeTarget } from './kinesis-target';
 import type { PipePositions, PositionStore, ShardPosition } from './positions';
 import { listShards, toPipeRecord } from './stream-source';
 
@@ -16,7 +20,8 @@ export interface LocalPipeOptions {
   readonly settings: CdcPipeSettings;
   /** The enrichment Lambda, invoked as the Pipe invokes it: one batch of records in, envelopes out. */
   readonly enrich: (records: unknown[]) => Promise<EventEnvelope[]>;
-  readonly publisher: { publish(envelopes: readonly EventEnvelope[], signal?: AbortSignal): Promise<PublishResult> };
+  /** The Kinesis target (kinesis-target.ts): one call per enrichment response. */
+  readonly target: PipeTarget;
   readonly deadLetters: DeadLetterQueue;
   readonly positions: PositionStore;
   readonly log?: (line: string) => void;
@@ -25,6 +30,8 @@ export interface LocalPipeOptions {
   readonly discoveryIntervalMs?: number;
   readonly retryBaseDelayMs?: number;
   readonly now?: () => number;
+  /** Faults to inject (chaos mode); calm by default. */
+  readonly chaos?: Chaos;
 }
 
 interface PendingRecord {
@@ -40,8 +47,21 @@ class Stopping extends Error {
 /**
  * The local stand-in for the CDC EventBridge Pipe: polls every shard of the event store's stream (parents
  * before children), filters with the Pipe's filter criteria, batches by BatchSize and
- * MaximumBatchingWindowInSeconds, calls the enrichment, puts the envelopes into Kinesis, and only then moves the
- * shard's checkpoint. A crash loses nothing: what was not checkpointed is read again (consumers dedupe by eventId).
+ * MaximumBatchingWindowInSeconds, calls the enrichment, puts its response into Kinesis, and only then moves the
+ * shard's checkpoint. A crash loses nothing: what was not checkpointed is read again.
+ *
+ * Failures follow the EventBridge user guide, inconvenient parts included:
+ * - "Pipes batching and concurrency", partial batch failure: when a batch target such as Kinesis takes only part
+ *   of a batch, the retry goes "through the entire pipe, including re-invoking any configured enrichment". The
+ *   source batch is enriched and put again, so records already stored are stored again (duplicates) and a
+ *   refused record lands after later records of its cart (reordering).
+ * - The same page: an enrichment response longer than the target's batch limit (500 for Kinesis) is not
+ *   delivered: the invocation fails. Partial batch failure handling of the enrichment is not documented, so an
+ *   enrichment error fails the whole batch too (no halving here; the enrichment keeps its response within
+ *   the limits, see lambdas/cdc-enrichment/output-limits.ts).
+ * - "Pipes error handling and troubleshooting": a failing batch is retried up to MaximumRetryAttempts, and a
+ *   record older than MaximumRecordAgeInSeconds is not retried; either way the batch goes to the dead-letter
+ *   queue as a description of the batch (shard, sequence range, arrival times), not as the records.
  */
 export class LocalPipe {
   private readonly abort = new AbortController();
@@ -49,6 +69,7 @@ export class LocalPipe {
   private readonly matchesFilter: (record: unknown) => boolean;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
+  private readonly chaos: Chaos;
   private state!: PipePositions;
   private discovery?: Promise<void>;
 
@@ -56,6 +77,7 @@ export class LocalPipe {
     this.matchesFilter = compileFilters(options.settings.filterPatterns);
     this.log = options.log ?? ((line) => console.log(line));
     this.now = options.now ?? Date.now;
+    this.chaos = options.chaos ?? Chaos.calm();
   }
 
   start(): void {
@@ -144,13 +166,13 @@ export class LocalPipe {
         continue;
       }
 
-      const expired: DeadLetter[] = [];
+      const expired: PendingRecord[] = [];
       for (const raw of records) {
         const record = toPipeRecord(raw, this.options.streamArn);
         const at = raw.dynamodb?.ApproximateCreationDateTime?.getTime();
         lastRead = { record, sequenceNumber: raw.dynamodb?.SequenceNumber ?? '', ...(at !== undefined ? { at } : {}) };
         if (at !== undefined && this.now() - at > MaximumRecordAgeInSeconds * 1_000) {
-          expired.push(this.letter(`the record is older than MaximumRecordAgeInSeconds (${MaximumRecordAgeInSeconds} s)`, record, { eventID: raw.eventID, sequenceNumber: lastRead.sequenceNumber }));
+          expired.push(lastRead);
           continue;
         }
         if (!this.matchesFilter(record)) continue;
@@ -158,7 +180,10 @@ export class LocalPipe {
         pending.push(lastRead);
       }
       try {
-        if (expired.length > 0) await this.options.deadLetters.send(expired);
+        if (expired.length > 0) {
+          await this.deadLetterBatch(shardId, expired, `older than MaximumRecordAgeInSeconds (${MaximumRecordAgeInSeconds} s) when read`, 'RecordAgeExceeded', 0);
+          this.log(`[pipe] ${expired.length} stream record(s) of ${shardId} expired before they were read and went to the dead-letter queue`);
+        }
         while (pending.length >= BatchSize) {
           const batch = pending.splice(0, BatchSize);
           await this.flush(shardId, batch, pending.length === 0 ? lastRead! : batch.at(-1)!);
@@ -212,47 +237,85 @@ export class LocalPipe {
     return ShardIterator;
   }
 
-  /** Enrich, publish, dead-letter what keeps failing, and only then checkpoint. Throws when stopping mid-way. */
+  /**
+   * Runs the batch through the whole pipe (enrichment, then target) until the target takes all of it, the
+   * retries are spent or the batch is too old; then checkpoints. Throws when stopping mid-way.
+   */
   private async flush(shardId: string, batch: PendingRecord[], checkpointTo: PendingRecord): Promise<void> {
-    const envelopes = await this.enrichWithRetries(batch.map((pending) => pending.record), 0);
-    const { failed } = await this.options.publisher.publish(envelopes, this.signal);
-    if (failed.length > 0) {
-      await this.options.deadLetters.send(
-        failed.map(({ envelope, reason }) =>
-          this.letter(reason, envelope, { eventId: envelope.eventId, aggregateId: envelope.aggregateId, version: envelope.version, sequenceNumber: envelope.metadata?.sequenceNumber }),
-        ),
-      );
-      this.log(`[pipe] ${failed.length} record(s) could not be put into Kinesis and were dead-lettered`);
+    const { MaximumRetryAttempts, MaximumRecordAgeInSeconds } = this.options.settings.source;
+    const records = this.inStreamOrderOrChaos(batch.map((pending) => pending.record));
+    for (let attempt = 1; ; attempt++) {
+      const failure = await this.deliver(records);
+      if (failure === undefined) break;
+      const oldest = batch[0]!.at;
+      const expired = oldest !== undefined && this.now() - oldest > MaximumRecordAgeInSeconds * 1_000;
+      if (expired || attempt > MaximumRetryAttempts) {
+        const condition: FailureCondition = expired ? 'RecordAgeExceeded' : 'RetryAttemptsExhausted';
+        await this.deadLetterBatch(shardId, batch, `${failure} (${condition} after ${attempt} attempt(s))`, condition, attempt);
+        this.log(`[pipe] a batch of ${batch.length} stream record(s) of ${shardId} went to the dead-letter queue: ${failure}`);
+        break;
+      }
+      const base = this.options.retryBaseDelayMs ?? 100;
+      await abortableSleep(Math.random() * Math.min(5_000, base * 2 ** (attempt - 1)), this.signal).catch(() => {
+        throw new Stopping('stopping');
+      });
     }
+    // Whole-batch redelivery after the target took it (the Pipe does not know it did, e.g. an internal error).
+    if (this.chaos.happens('pipe-redelivery')) await this.deliver(records);
     if (this.signal.aborted) throw new Stopping('stopped before the checkpoint');
     this.checkpoint(shardId, checkpointTo);
   }
 
-  /**
-   * As the Pipe does with AUTOMATIC_BISECT: a failed enrichment is retried in halves, up to MaximumRetryAttempts
-   * for each part; a part that still fails is dead-lettered record by record, with the error as the reason.
-   */
-  private async enrichWithRetries(records: Record<string, unknown>[], attempt: number): Promise<EventEnvelope[]> {
+  /** One pass through the pipe: the reason it failed, or undefined when the target took the whole response. */
+  private async deliver(records: Record<string, unknown>[]): Promise<string | undefined> {
     if (this.signal.aborted) throw new Stopping('stopping');
+    let envelopes: EventEnvelope[];
     try {
-      return await this.options.enrich(records);
+      envelopes = await this.options.enrich(records);
     } catch (error) {
-      const reason = `enrichment failed: ${(error as Error).name}: ${(error as Error).message}`;
-      if (attempt >= this.options.settings.source.MaximumRetryAttempts) {
-        await this.options.deadLetters.send(records.map((record) => this.letter(`${reason} (after ${attempt + 1} attempts)`, record, idsOf(record))));
-        this.log(`[pipe] ${records.length} stream record(s) dead-lettered: ${reason}`);
-        return [];
-      }
-      const base = this.options.retryBaseDelayMs ?? 100;
-      await abortableSleep(Math.random() * Math.min(5_000, base * 2 ** attempt), this.signal).catch(() => {
-        throw new Stopping('stopping');
-      });
-      if (records.length === 1) return this.enrichWithRetries(records, attempt + 1);
-      const middle = Math.ceil(records.length / 2);
-      const first = await this.enrichWithRetries(records.slice(0, middle), attempt + 1);
-      const second = await this.enrichWithRetries(records.slice(middle), attempt + 1);
-      return [...first, ...second];
+      if (this.signal.aborted) throw new Stopping('stopping');
+      return `enrichment failed: ${(error as Error).name}: ${(error as Error).message}`;
     }
+    if (envelopes.length > MAX_ENVELOPES_PER_RESPONSE) {
+      return `the enrichment returned ${envelopes.length} elements; a Kinesis target takes at most ${MAX_ENVELOPES_PER_RESPONSE}, so it was not invoked`;
+    }
+    const { refused, reason } = await this.options.target(envelopes, this.signal);
+    if (this.signal.aborted) throw new Stopping('stopping');
+    return refused > 0 ? `Kinesis refused ${refused} of ${envelopes.length} record(s): ${reason ?? 'unknown'}` : undefined;
+  }
+
+  /**
+   * Stream order, unless the chaos fault `stream-reorder` hands a cart's records over out of version order, as
+   * DynamoDB Streams may for items of one transaction or across shards (aws/aws-sdk-net#1601; order is
+   * guaranteed per item only).
+   */
+  private inStreamOrderOrChaos(records: Record<string, unknown>[]): Record<string, unknown>[] {
+    const carts = records.map(cartKeyOf);
+    const someCartTwice = new Set(carts).size < carts.filter((key) => key !== undefined).length;
+    if (!someCartTwice || !this.chaos.happens('stream-reorder')) return records;
+    return records.slice().reverse();
+  }
+
+  private async deadLetterBatch(shardId: string, batch: PendingRecord[], reason: string, condition: FailureCondition, attempts: number): Promise<void> {
+    await this.options.deadLetters.send([
+      batchDeadLetter({
+        source: PIPE_DEAD_LETTER_SOURCE,
+        reason,
+        condition,
+        approximateInvokeCount: attempts,
+        stream: 'dynamodb',
+        now: new Date(this.now()),
+        batch: {
+          shardId,
+          startSequenceNumber: batch[0]!.sequenceNumber,
+          endSequenceNumber: batch.at(-1)!.sequenceNumber,
+          ...optional('approximateArrivalOfFirstRecord', isoOrUndefined(batch[0]!.at)),
+          ...optional('approximateArrivalOfLastRecord', isoOrUndefined(batch.at(-1)!.at)),
+          batchSize: batch.length,
+          streamArn: this.options.streamArn,
+        },
+      }),
+    ]);
   }
 
   private checkpoint(shardId: string, to: PendingRecord): void {
@@ -261,13 +324,14 @@ export class LocalPipe {
     if (to.at !== undefined) position.lastRecordAt = to.at;
     this.options.positions.save(this.state);
   }
-
-  private letter(reason: string, payload: unknown, ids: Record<string, unknown>): DeadLetter {
-    return { source: PIPE_DEAD_LETTER_SOURCE, reason, failedAt: new Date(this.now()).toISOString(), ids, payload };
-  }
 }
 
-function idsOf(record: Record<string, unknown>): Record<string, unknown> {
-  const dynamodb = record.dynamodb as { Keys?: unknown; SequenceNumber?: unknown } | undefined;
-  return { eventID: record.eventID, keys: dynamodb?.Keys, sequenceNumber: dynamodb?.SequenceNumber };
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+/** The cart a stream record belongs to (the event store's partition key), for the reorder fault. */
+function cartKeyOf(record: Record<string, unknown>): string | undefined {
+  const keys = (record.dynamodb as { Keys?: Record<string, { S?: string }> } | undefined)?.Keys;
+  return keys?.[EVENT_STORE_KEY.partitionKey]?.S ?? keys?.Uuid?.S;
 }

@@ -21,7 +21,8 @@ interface FakeShard {
 }
 
 /** DynamoDB Streams as the Pipe sees it: shards listed in the given order, iterators as positions. */
-function fakeStreams(shards: FakeShard[]) {
+function fakeStreams(shards: FakeShard[], faults: { trimmedOnce?: boolean } = {}) {
+  let trimmed = faults.trimmedOnce ?? false;
   const send = async (command: unknown) => {
     if (command instanceof DescribeStreamCommand) {
       return { StreamDescription: { Shards: shards.map((s) => ({ ShardId: s.id, ...(s.parent ? { ParentShardId: s.parent } : {}) })) } };
@@ -34,6 +35,11 @@ function fakeStreams(shards: FakeShard[]) {
     }
     if (command instanceof GetRecordsCommand) {
       const [id, at] = command.input.ShardIterator!.split('|');
+      if (trimmed && Number(at) > 0) {
+        // The records after the iterator were trimmed (24 h retention) while the Pipe held it.
+        trimmed = false;
+        throw Object.assign(new Error('records past the iterator are trimmed'), { name: 'TrimmedDataAccessException' });
+      }
       const shard = shards.find((s) => s.id === id)!;
       const index = Number(at);
       const records = shard.records.slice(index, index + 3);
@@ -68,23 +74,33 @@ describe('LocalPipe', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'local-pipe-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function pipeWith(shards: FakeShard[], options: { settings?: CdcPipeSettings; enrich?: (records: unknown[]) => Promise<EventEnvelope[]>; failPublish?: () => boolean } = {}) {
+  function pipeWith(
+    shards: FakeShard[],
+    options: {
+      settings?: CdcPipeSettings;
+      enrich?: (records: unknown[]) => Promise<EventEnvelope[]>;
+      /** Kinesis refuses this envelope in this call (1-based) of the target. */
+      refuse?: (envelope: EventEnvelope, call: number) => boolean;
+      now?: () => number;
+      streams?: DynamoDBStreamsClient;
+    } = {},
+  ) {
     const published: EventEnvelope[] = [];
+    let calls = 0;
     const letters: DeadLetter[] = [];
     const deadLetters = { send: async (sent: readonly DeadLetter[]) => void letters.push(...sent) };
     const positions = new PositionStore(join(dir, 'positions.json'));
     const enrich = options.enrich ?? createEnrichment({ layout: 'event-per-item', deadLetters });
     const pipe = new LocalPipe({
-      streams: fakeStreams(shards),
+      streams: options.streams ?? fakeStreams(shards),
       streamArn: STREAM,
       settings: options.settings ?? fastSettings(),
       enrich,
-      publisher: {
-        publish: async (envelopes) => {
-          if (options.failPublish?.()) throw new Error('Kinesis is down');
-          published.push(...envelopes);
-          return { published: envelopes.length, failed: [], calls: 1 };
-        },
+      target: async (envelopes) => {
+        calls += 1;
+        const refused = envelopes.filter((envelope) => options.refuse?.(envelope, calls));
+        published.push(...envelopes.filter((envelope) => !refused.includes(envelope)));
+        return refused.length > 0 ? { refused: refused.length, reason: 'ProvisionedThroughputExceededException' } : { refused: 0 };
       },
       deadLetters,
       positions,
@@ -92,8 +108,9 @@ describe('LocalPipe', () => {
       discoveryIntervalMs: 10,
       retryBaseDelayMs: 1,
       log: () => undefined,
+      ...(options.now ? { now: options.now } : {}),
     });
-    return { pipe, published, letters, positions };
+    return { pipe, published, letters, positions, targetCalls: () => calls };
   }
 
   it('reads a parent shard to its end before its child, whatever order the stream lists them in', async () => {
@@ -133,22 +150,111 @@ describe('LocalPipe', () => {
     expect(() => compileFilters([{ eventName: [{ prefix: 'IN' }] }])).toThrow(/exact values only/);
   });
 
-  it('retries a failing enrichment in halves and dead-letters only the record that keeps failing', async () => {
-    const history = cartHistory('cart-b', 4);
+  it('retries a failing enrichment with the whole batch, no halving, then dead-letters the batch as metadata', async () => {
+    const history = cartHistory('cart-b', 3);
     const records = sdkRecords(new StreamRecordFactory().eventPerItem(history.map((e) => ({ cartId: 'cart-b', events: [e] }))));
-    const poison = records[2]!.eventID;
-    const inner = createEnrichment({ layout: 'event-per-item', deadLetters: { send: async () => undefined } });
+    const batches: number[] = [];
     const { pipe, published, letters } = pipeWith([{ id: 's', records, closed: true }], {
       enrich: async (batch) => {
-        if (batch.some((r) => (r as { eventID: string }).eventID === poison)) throw new Error('enrichment timed out');
-        return inner(batch);
+        batches.push(batch.length);
+        throw new Error('enrichment timed out');
       },
     });
     pipe.start();
-    await eventually(() => letters.length === 1 && published.length === 3);
+    await eventually(() => letters.length === 1);
     await pipe.stop();
-    expect(published.map((e) => e.version)).toEqual([1, 2, 4]);
-    expect(letters[0]).toMatchObject({ source: 'pipe', ids: { eventID: poison }, reason: expect.stringContaining('enrichment timed out') });
+    // MaximumRetryAttempts 2: three invocations, each with the whole batch of 3
+    expect(batches).toEqual([3, 3, 3]);
+    expect(published).toEqual([]);
+    expect(letters[0]).toMatchObject({
+      source: 'pipe',
+      reason: expect.stringContaining('enrichment timed out'),
+      ids: { shardId: 's', startSequenceNumber: records[0]!.dynamodb!.SequenceNumber, endSequenceNumber: records[2]!.dynamodb!.SequenceNumber, batchSize: 3, streamArn: STREAM },
+      payload: { requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 }, DDBStreamBatchInfo: { shardId: 's', batchSize: 3 } },
+    });
+    // metadata, not the records
+    expect(JSON.stringify(letters[0]!.payload)).not.toContain('NewImage');
+  });
+
+  it('retries a partly refused Kinesis batch through the whole pipe: the enrichment runs again, stored records are stored again', async () => {
+    const history = cartHistory('cart-k', 3);
+    const records = sdkRecords(new StreamRecordFactory().eventPerItem(history.map((e) => ({ cartId: 'cart-k', events: [e] }))));
+    let enrichments = 0;
+    const inner = createEnrichment({ layout: 'event-per-item', deadLetters: { send: async () => undefined } });
+    const { pipe, published, letters } = pipeWith([{ id: 's', records, closed: true }], {
+      enrich: async (batch) => {
+        enrichments++;
+        return inner(batch);
+      },
+      refuse: (envelope, call) => call === 1 && envelope.version === 2,
+    });
+    pipe.start();
+    await eventually(() => published.length === 5);
+    await pipe.stop();
+    expect(enrichments).toBe(2);
+    // 1 and 3 stored by the first call; the retry stores the whole response again: version 2 after 3
+    expect(published.map((e) => e.version)).toEqual([1, 3, 1, 2, 3]);
+    expect(letters).toEqual([]);
+  });
+
+  it('does not invoke the Kinesis target with more than 500 elements, and dead-letters the batch after the retries', async () => {
+    const records = sdkRecords(new StreamRecordFactory().eventPerItem(cartHistory('cart-l', 2).map((e) => ({ cartId: 'cart-l', events: [e] }))));
+    const many = Array.from({ length: 501 }, (_, i) => ({ ...cartHistory('cart-l', 1)[0]!, version: i + 1 })) as unknown as EventEnvelope[];
+    const { pipe, letters, targetCalls } = pipeWith([{ id: 's', records, closed: true }], { enrich: async () => many });
+    pipe.start();
+    await eventually(() => letters.length === 1);
+    await pipe.stop();
+    expect(targetCalls()).toBe(0);
+    expect(letters[0]!.reason).toMatch(/at most 500/);
+  });
+
+  it('sends records older than MaximumRecordAgeInSeconds to the dead-letter queue as batch metadata, unenriched', async () => {
+    const records = sdkRecords(new StreamRecordFactory().eventPerItem(cartHistory('cart-o', 3).map((e) => ({ cartId: 'cart-o', events: [e] }))));
+    const enriched: unknown[] = [];
+    const settings = fastSettings({ MaximumRecordAgeInSeconds: 60 });
+    const { pipe, published, letters, positions } = pipeWith([{ id: 's', records, closed: true }], {
+      settings,
+      now: () => Date.now() + 61_000,
+      enrich: async (batch) => {
+        enriched.push(...batch);
+        return [];
+      },
+    });
+    pipe.start();
+    await eventually(() => letters.length === 1);
+    await eventually(() => positions.load(STREAM).shards.s?.finished === true);
+    await pipe.stop();
+    expect(enriched).toEqual([]);
+    expect(published).toEqual([]);
+    expect(letters[0]).toMatchObject({ ids: { batchSize: 3, endSequenceNumber: records[2]!.dynamodb!.SequenceNumber }, payload: { requestContext: { condition: 'RecordAgeExceeded' } } });
+  });
+
+  it('a batch that keeps failing goes to the dead-letter queue once it is older than MaximumRecordAgeInSeconds', async () => {
+    const records = sdkRecords(new StreamRecordFactory().eventPerItem(cartHistory('cart-a', 2).map((e) => ({ cartId: 'cart-a', events: [e] }))));
+    let clock = Date.now();
+    const { pipe, letters, targetCalls } = pipeWith([{ id: 's', records, closed: true }], {
+      settings: fastSettings({ MaximumRecordAgeInSeconds: 60, MaximumRetryAttempts: 1_000 }),
+      now: () => clock,
+      refuse: () => {
+        clock += 20_000; // each attempt takes 20 s of the record's age
+        return true;
+      },
+    });
+    pipe.start();
+    await eventually(() => letters.length === 1);
+    await pipe.stop();
+    expect(targetCalls()).toBeLessThanOrEqual(4);
+    expect(letters[0]!.payload).toMatchObject({ requestContext: { condition: 'RecordAgeExceeded' } });
+  });
+
+  it('reads from the oldest record again after TrimmedDataAccessException, losing nothing still in the stream', async () => {
+    const records = sdkRecords(new StreamRecordFactory().eventPerItem(cartHistory('cart-t', 5).map((e) => ({ cartId: 'cart-t', events: [e] }))));
+    const shards: FakeShard[] = [{ id: 's', records, closed: true }];
+    const { pipe, published } = pipeWith(shards, { streams: fakeStreams(shards, { trimmedOnce: true }) });
+    pipe.start();
+    await eventually(() => new Set(published.map((e) => e.version)).size === 5);
+    await pipe.stop();
+    expect([...new Set(published.map((e) => e.version))].sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('checkpoints only what reached Kinesis: a restart re-delivers the rest and loses nothing', async () => {
@@ -156,14 +262,22 @@ describe('LocalPipe', () => {
     const records = sdkRecords(new StreamRecordFactory().eventPerItem(history.map((e) => ({ cartId: 'cart-r', events: [e] }))));
     const shard: FakeShard = { id: 's', records, closed: false };
     let down = false;
-    const first = pipeWith([shard], { failPublish: () => down });
+    let refusedCalls = 0;
+    const first = pipeWith([shard], {
+      settings: fastSettings({ MaximumRetryAttempts: 1_000 }),
+      refuse: () => {
+        if (down) refusedCalls++;
+        return down;
+      },
+    });
     first.pipe.start();
     await eventually(() => first.published.length === 8);
     down = true;
     const more = sdkRecords(new StreamRecordFactory().eventPerItem(cartHistory('cart-s', 3).map((e) => ({ cartId: 'cart-s', events: [e] }))));
     more.forEach((r, i) => (r.dynamodb!.SequenceNumber = `9${String(i).padStart(23, '0')}`));
     shard.records.push(...more);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Kinesis refused the new records at least twice (a first try and a retry through the pipe) before the stop.
+    await eventually(() => refusedCalls >= 2);
     await first.pipe.stop();
     expect(first.published.filter((e) => e.aggregateId === 'cart-s')).toEqual([]);
 

@@ -6,16 +6,33 @@ import { DynamoDbEventStore } from '../../../adapters/dynamodb/event-store';
 import { toCartEvents } from '../../../application/cart-commands';
 import { fold } from '../../../domain/cart';
 import type { EventEnvelope } from '../../../domain/events';
+import { eventLogLines } from '../../support/consumers';
 import { api, testStack } from '../../support/local-stack';
 
-/** What the pipeline holds for a set of carts, against the event store (the source of truth). */
+/**
+ * What the pipeline holds for a set of carts, against the event store (the source of truth). Kinesis and the
+ * archive are at-least-once (duplicates there are expected, counted, not failures); what the consumers made of
+ * them (read models, event log) must hold each event exactly once, in version order.
+ */
 export interface PipelineAudit {
   readonly storedEvents: number;
   readonly missingFromKinesis: string[];
+  /** Stored eventIds that no archive line holds. */
   readonly missingFromArchive: string[];
-  readonly archiveDuplicates: number;
+  /** Kinesis records of these carts beyond one per event (injected or real redeliveries). */
+  readonly duplicatesInKinesis: number;
+  /** Carts whose versions, by first appearance in Kinesis, are not 1..n in order. */
+  readonly kinesisOutOfOrder: string[];
+  /** Carts some version of which never reached Kinesis. */
   readonly kinesisVersionGaps: string[];
+  /** Carts whose read model is not the fold of their stored events (a duplicate applied, an event missed). */
   readonly projectionMismatches: string[];
+  /** Event log lines of these carts beyond one per event: must be 0. */
+  readonly duplicatesInEventLog: number;
+  /** Stored events the event log has not written (yet). */
+  readonly missingFromEventLog: number;
+  /** Carts whose event log lines, by first appearance, are not in version order: must be none. */
+  readonly eventLogOutOfOrder: string[];
 }
 
 export function isConverged(audit: PipelineAudit): boolean {
@@ -23,7 +40,8 @@ export function isConverged(audit: PipelineAudit): boolean {
     audit.missingFromKinesis.length === 0 &&
     audit.missingFromArchive.length === 0 &&
     audit.kinesisVersionGaps.length === 0 &&
-    audit.projectionMismatches.length === 0
+    audit.projectionMismatches.length === 0 &&
+    audit.missingFromEventLog === 0
   );
 }
 
@@ -36,7 +54,13 @@ export async function readWholeStream(): Promise<EventEnvelope[]> {
     let { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
     while (ShardIterator) {
       const page = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
-      for (const record of page.Records ?? []) events.push(JSON.parse(Buffer.from(record.Data!).toString('utf8')) as EventEnvelope);
+      for (const record of page.Records ?? []) {
+        try {
+          events.push(JSON.parse(Buffer.from(record.Data!).toString('utf8')) as EventEnvelope);
+        } catch {
+          // not JSON: put into the stream by a test of bad input
+        }
+      }
       if ((page.Records ?? []).length === 0 || page.MillisBehindLatest === 0) break;
       ShardIterator = page.NextShardIterator;
     }
@@ -53,7 +77,14 @@ export async function readWholeArchive(): Promise<EventEnvelope[]> {
     const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'events/', ContinuationToken }));
     for (const object of page.Contents ?? []) {
       const body = await (await s3.send(new GetObjectCommand({ Bucket, Key: object.Key }))).Body!.transformToString();
-      for (const line of body.split('\n')) if (line.trim()) events.push(JSON.parse(line) as EventEnvelope);
+      for (const line of body.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          events.push(JSON.parse(line) as EventEnvelope);
+        } catch {
+          // Firehose archives whatever reached the stream, junk lines included
+        }
+      }
     }
     ContinuationToken = page.NextContinuationToken;
   } while (ContinuationToken);
@@ -63,31 +94,45 @@ export async function readWholeArchive(): Promise<EventEnvelope[]> {
 export async function auditPipeline(cartIds: readonly string[]): Promise<PipelineAudit> {
   const store = new DynamoDbEventStore(dynamoDbDocumentClient(), testStack().resources.eventStoreTable);
   const [streamEvents, archiveEvents] = await Promise.all([readWholeStream(), readWholeArchive()]);
-  const inKinesis = new Set(streamEvents.map((e) => e.eventId));
-  const archiveCounts = new Map<string, number>();
-  for (const event of archiveEvents) archiveCounts.set(event.eventId, (archiveCounts.get(event.eventId) ?? 0) + 1);
-
-  const audit: PipelineAudit = {
+  const logLines = eventLogLines();
+  const archived = new Set(archiveEvents.map((e) => e?.eventId));
+  const audit = {
     storedEvents: 0,
-    missingFromKinesis: [],
-    missingFromArchive: [],
-    archiveDuplicates: 0,
-    kinesisVersionGaps: [],
-    projectionMismatches: [],
+    missingFromKinesis: [] as string[],
+    missingFromArchive: [] as string[],
+    duplicatesInKinesis: 0,
+    kinesisOutOfOrder: [] as string[],
+    kinesisVersionGaps: [] as string[],
+    projectionMismatches: [] as string[],
+    duplicatesInEventLog: 0,
+    missingFromEventLog: 0,
+    eventLogOutOfOrder: [] as string[],
   };
+  const byCart = <T extends { aggregateId: string }>(items: readonly T[]) => {
+    const map = new Map<string, T[]>();
+    for (const item of items) map.set(item.aggregateId, [...(map.get(item.aggregateId) ?? []), item]);
+    return map;
+  };
+  const streamByCart = byCart(streamEvents.filter((e) => e && typeof e.aggregateId === 'string'));
+  const logByCart = byCart(logLines);
   for (const cartId of cartIds) {
     const stream = await store.readStream(cartId);
-    (audit as { storedEvents: number }).storedEvents += stream.events.length;
+    audit.storedEvents += stream.events.length;
+    const inKinesis = streamByCart.get(cartId) ?? [];
+    const kinesisIds = new Set(inKinesis.map((e) => e.eventId));
     for (const event of stream.events) {
-      if (!inKinesis.has(event.eventId)) audit.missingFromKinesis.push(event.eventId);
-      const archived = archiveCounts.get(event.eventId) ?? 0;
-      if (archived === 0) audit.missingFromArchive.push(event.eventId);
-      if (archived > 1) (audit as { archiveDuplicates: number }).archiveDuplicates += archived - 1;
+      if (!kinesisIds.has(event.eventId)) audit.missingFromKinesis.push(event.eventId);
+      if (!archived.has(event.eventId)) audit.missingFromArchive.push(event.eventId);
     }
-    // First appearance of each version in the stream, per cart: must be 1..n with no gap.
-    const versions = [...new Set(streamEvents.filter((e) => e.aggregateId === cartId).map((e) => e.version))].sort((a, b) => a - b);
-    if (versions.some((v, i) => v !== i + 1)) audit.kinesisVersionGaps.push(cartId);
-
+    audit.duplicatesInKinesis += inKinesis.length - kinesisIds.size;
+    const kinesisOrder = firstAppearances(inKinesis.map((e) => e.version));
+    if (!isAscending(kinesisOrder)) audit.kinesisOutOfOrder.push(cartId);
+    if ([...kinesisOrder].sort((a, b) => a - b).some((v, i) => v !== i + 1)) audit.kinesisVersionGaps.push(cartId);
+    const logged = logByCart.get(cartId) ?? [];
+    const loggedIds = new Set(logged.map((l) => l.eventId));
+    audit.duplicatesInEventLog += logged.length - loggedIds.size;
+    audit.missingFromEventLog += stream.events.filter((e) => !loggedIds.has(e.eventId)).length;
+    if (!isAscending(logged.map((l) => l.version))) audit.eventLogOutOfOrder.push(cartId);
     const state = fold(toCartEvents(stream.events));
     const projected = await api('GET', `/read/carts/${cartId}`);
     const expected =
@@ -98,6 +143,16 @@ export async function auditPipeline(cartIds: readonly string[]): Promise<Pipelin
     if (!isDeepStrictEqual(normalised(actual), normalised(expected))) audit.projectionMismatches.push(cartId);
   }
   return audit;
+}
+
+/** Each distinct value at its first appearance, in order of appearance. */
+function firstAppearances(values: readonly number[]): number[] {
+  const seen = new Set<number>();
+  return values.filter((v) => !seen.has(v) && seen.add(v) !== undefined);
+}
+
+function isAscending(values: readonly number[]): boolean {
+  return values.every((v, i) => i === 0 || v > values[i - 1]!);
 }
 
 /** Item lines compared as a set: the read model may order them differently from the aggregate. */
@@ -116,4 +171,25 @@ export async function awaitConvergence(cartIds: readonly string[], deadlineMs = 
     audit = await auditPipeline(cartIds);
   }
   return audit;
+}
+
+/** The audit's part of a scenario's summary line. */
+export function auditOutcome(audit: PipelineAudit): { eventsLost: number; duplicatesInProjections: number; duplicatesInEventLog: number; duplicatesInKinesis: number } {
+  return {
+    eventsLost: new Set([...audit.missingFromKinesis, ...audit.missingFromArchive]).size,
+    duplicatesInProjections: audit.projectionMismatches.length,
+    duplicatesInEventLog: audit.duplicatesInEventLog,
+    duplicatesInKinesis: audit.duplicatesInKinesis,
+  };
+}
+
+/** What every scenario asserts of the pipeline once it converged. */
+export function expectExactlyOnceDownstream(audit: PipelineAudit): void {
+  expect(audit.missingFromKinesis).toEqual([]);
+  expect(audit.kinesisVersionGaps).toEqual([]);
+  expect(audit.missingFromArchive).toEqual([]);
+  expect(audit.projectionMismatches).toEqual([]);
+  expect(audit.duplicatesInEventLog).toBe(0);
+  expect(audit.missingFromEventLog).toBe(0);
+  expect(audit.eventLogOutOfOrder).toEqual([]);
 }
