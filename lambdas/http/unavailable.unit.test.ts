@@ -2,9 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { dynamoDbClient, HTTP_HANDLER_DYNAMODB_BUDGET } from '../../adapters/aws-clients';
-import { lambdaContext } from '../../local/lambda/invoke';
 import { DEADLINE_MARGIN_MS, isDependencyUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable, withinDeadline } from './unavailable';
 
 type Mode = 'hang' | 'throttle' | 'server-error' | 'validation' | 'conditional';
@@ -130,9 +129,12 @@ describe('cart and read API handlers while DynamoDB does not answer', () => {
   ] as const)('%s: 503 SERVICE_UNAVAILABLE with Retry-After, not a 500, within the budget', async (_, lambda, routeKey, rawPath, extra) => {
     mode = 'hang';
     const entry = lambda === 'cartApi' ? '../cart-api/handler' : '../read-api/handler';
-    const { handler } = (await import(entry)) as { handler: (e: APIGatewayProxyEventV2, c: ReturnType<typeof lambdaContext>) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }> };
+    const { handler } = (await import(entry)) as { handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }> };
     const started = Date.now();
-    const result = await handler(event(routeKey, rawPath, extra as Partial<APIGatewayProxyEventV2>), lambdaContext(lambda));
+    // The Lambda's 30 s, as deployed (infra/constructs/registry-functions.ts).
+    const deadline = started + 30_000;
+    const context = { functionName: lambda, awsRequestId: `test-${started}`, getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+    const result = await handler(event(routeKey, rawPath, extra as Partial<APIGatewayProxyEventV2>), context);
     expect({ status: result.statusCode, retryAfter: result.headers?.['retry-after'], code: JSON.parse(result.body).error.code }).toEqual({
       status: 503,
       retryAfter: String(RETRY_AFTER_SECONDS),
