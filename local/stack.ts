@@ -6,6 +6,7 @@ import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
 import { DYNAMODB_IN_MEMORY, javaMajorVersion } from './emulators/dynamodb-local';
+import { LAMBDA_BUNDLES_VARIABLE } from './lambda/invoke';
 import { ensureLocalResources } from './resources';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -30,6 +31,8 @@ export interface LocalStackOptions {
    * `npm start` keeps its data.
    */
   readonly inMemoryDynamoDb?: boolean;
+  /** Run the Lambda handlers from these bundles (local/lambda/bundle.ts) instead of the TypeScript sources. */
+  readonly lambdaBundlesDir?: string;
 }
 
 /**
@@ -54,6 +57,7 @@ export class LocalStack {
       LOCAL_DATA_DIR: config.dataDir,
       LOCAL_SERVICES: serviceComponents().join(','),
       ...(options.inMemoryDynamoDb ? { [DYNAMODB_IN_MEMORY]: 'true' } : {}),
+      ...(options.lambdaBundlesDir ? { [LAMBDA_BUNDLES_VARIABLE]: options.lambdaBundlesDir } : {}),
     };
   }
 

@@ -1,16 +1,47 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
+import { bundleLambdas } from './lambda/bundle';
 import { LocalStack } from './stack';
 
-/** `npm start [-- --fresh]`: the whole system on this machine, until Ctrl-C. */
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--fresh');
-  if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh]`);
+/** Where `--bundled` puts the bundles (rebuilt on every start; .local/ is not committed). */
+const LAMBDA_BUNDLES_DIR = '.local/lambda-bundles';
+
+const USAGE = 'usage: npm start [-- [--fresh] [--bundled]]';
+
+/** The command line, in one place: each flag is a boolean option of the stack. */
+function parseFlags(argv: string[]): { fresh: boolean; bundled: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        // Wipe the data folder first.
+        fresh: { type: 'boolean', default: false },
+        // Run the handlers from the bundles `cdk deploy` ships (same esbuild options) instead of the sources.
+        bundled: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { fresh: values.fresh, bundled: values.bundled };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+}
+
+/** `npm start [-- --fresh] [-- --bundled]`: the whole system on this machine, until Ctrl-C. */
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
   const config = loadLocalConfig();
-  const stack = new LocalStack(config, { fresh: args.includes('--fresh') });
+  let lambdaBundlesDir: string | undefined;
+  if (flags.bundled) {
+    const started = Date.now();
+    lambdaBundlesDir = resolve(LAMBDA_BUNDLES_DIR);
+    await bundleLambdas(lambdaBundlesDir);
+    console.log(`Lambdas bundled as cdk deploy bundles them, in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lambdaBundlesDir}`);
+  }
+  const stack = new LocalStack(config, { fresh: flags.fresh, ...(lambdaBundlesDir ? { lambdaBundlesDir } : {}) });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -46,6 +77,7 @@ async function main(): Promise<void> {
       `  Kinesis         ${endpointOf(ports.kinesis)}   stream ${config.resources.eventsStream}`,
       `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
       `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
+      `Lambda handlers   ${lambdaBundlesDir ? `bundled (${lambdaBundlesDir})` : 'TypeScript sources (npm start -- --bundled runs the deployed bundles)'}`,
       `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
       '',
     ].join('\n'),
