@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   if (flags.bundled) {
     const started = Date.now();
     lambdaBundlesDir = resolve(LAMBDA_BUNDLES_DIR);
+    rmSync(lambdaBundlesDir, { recursive: true, force: true });
     await bundleLambdas(lambdaBundlesDir);
     console.log(`Lambdas bundled as cdk deploy bundles them, in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lambdaBundlesDir}`);
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startIsolatedStack, type IsolatedStack } from '../../local/isolated-stack';
 
 /**
@@ -9,7 +12,13 @@ export default async function globalSetup(): Promise<void> {
   const lines: string[] = [];
   let started: IsolatedStack;
   try {
-    started = await startIsolatedStack({ name: 'test', log: (line) => lines.push(line) });
+    // TEST_BUNDLED_LAMBDAS=true: the stack runs the bundles `cdk deploy` ships, as `npm start -- --bundled` does.
+    const lambdaBundlesDir = process.env.TEST_BUNDLED_LAMBDAS === 'true' ? mkdtempSync(join(tmpdir(), 'cdc-cart-test-bundles-')) : undefined;
+    if (lambdaBundlesDir) {
+      await (await import('../../local/lambda/bundle')).bundleLambdas(lambdaBundlesDir);
+      process.once('exit', () => rmSync(lambdaBundlesDir, { recursive: true, force: true }));
+    }
+    started = await startIsolatedStack({ name: 'test', log: (line) => lines.push(line), ...(lambdaBundlesDir ? { lambdaBundlesDir } : {}) });
   } catch (error) {
     console.error(lines.slice(-50).join('\n'));
     throw error;
