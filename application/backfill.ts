@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { checkPublishableEvent } from '../domain/cdc';
 import type { EventEnvelope } from '../domain/events';
 import { describeIssues } from './replay';
+import { readArchiveLines } from './replay-lines';
 import type { ArchiveObjects } from './replay-ports';
 import { failed, ChildFailure, StepFailure } from './replay-summary';
 import { ARCHIVE_EVENTS_PREFIX, archiveObjectKey } from './replay-window';
@@ -87,7 +89,7 @@ export async function updateArchiveIndex(archive: ArchiveObjects): Promise<{ ind
   }
   await forEachLimited(toRead, INDEX_READ_CONCURRENCY, async ({ key, etag }) => {
     const text = await archive.read(key);
-    if (text !== undefined) objects[key] = { etag, eventIds: eventIdsOf(text) };
+    if (text !== undefined) objects[key] = { etag, eventIds: eventIdsOf(text, key) };
   });
   const index: ArchiveIndex = { version: 1, objects };
   const changed = toRead.length > 0 || Object.keys(previous?.objects ?? {}).length !== Object.keys(objects).length;
@@ -111,19 +113,12 @@ export function archivedEventIds(index: ArchiveIndex): Set<string> {
   return ids;
 }
 
-/** The eventId of every line that has one; a line that is not an event holds no event the archive could lack. */
-export function eventIdsOf(text: string): string[] {
-  const ids: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const id = (JSON.parse(line) as { eventId?: unknown }).eventId;
-      if (typeof id === 'string' && id !== '') ids.push(id);
-    } catch {
-      // not JSON: nothing to index
-    }
-  }
-  return ids;
+/**
+ * The eventIds an archive object holds for a replay: those of its replayable lines (readArchiveLines, the
+ * replay's own reading). A junk line that merely carries an eventId does not make the archive hold that event.
+ */
+export function eventIdsOf(text: string, key = ''): string[] {
+  return readArchiveLines(key, text).events.map((event) => event.eventId);
 }
 
 /** A page of the event store, read by a parallel Scan segment. */
@@ -141,7 +136,22 @@ export interface SegmentTotals {
   readonly missing: number;
   readonly written: number;
   readonly objectsWritten: number;
+  /** Events of the store the CDC refuses (checkPublishableEvent): never archived, reported. */
+  readonly refused: number;
+  /** The first of them (at most FIRST_REFUSED_LISTED), to find them in the store and the dead letters. */
+  readonly firstRefused: readonly RefusedEvent[];
 }
+
+export interface RefusedEvent {
+  readonly eventId: string;
+  readonly aggregateId: string;
+  /** null when the stored version is not a number. */
+  readonly version: number | null;
+  readonly reason: string;
+}
+
+export const FIRST_REFUSED_LISTED = 20;
+const NO_TOTALS: SegmentTotals = { scanned: 0, missing: 0, written: 0, objectsWritten: 0, refused: 0, firstRefused: [] };
 
 export interface SegmentSlice {
   readonly segment: number;
@@ -162,11 +172,13 @@ export const MAX_EVENTS_PER_OBJECT = 10_000;
 /**
  * One slice of one Scan segment: pages until the segment ends, the slice holds MAX_EVENTS_PER_OBJECT missing
  * events, or `shouldStop` says the Lambda's time is running out; writes what it found missing as one archive
- * object and hands back the cursor. The object's name is fixed by (run, segment, part), so a retried slice
- * overwrites its own object instead of adding a second copy.
+ * object and hands back the cursor. An event the CDC would refuse (checkPublishableEvent, the enrichment's own
+ * check) is never archived: it is counted and the first ones are named. The object's key is fixed by the slice's
+ * input (run, its start hour, segment, part), so a retried slice overwrites its own object instead of adding a
+ * second copy, even when the retry runs in a later hour.
  */
 export async function backfillSegmentSlice(
-  deps: { scanner: EventStoreScanner; archive: ArchiveObjects; archived: Set<string>; now: () => number; shouldStop: () => boolean },
+  deps: { scanner: EventStoreScanner; archive: ArchiveObjects; archived: Set<string>; shouldStop: () => boolean },
   slice: SegmentSlice,
 ): Promise<SegmentSliceResult> {
   const { segment, backfill } = slice;
@@ -174,22 +186,27 @@ export async function backfillSegmentSlice(
   let cursor = slice.cursor ?? undefined;
   let scanned = 0;
   const missing: EventEnvelope[] = [];
+  const refused: RefusedEvent[] = [];
   let done = false;
   do {
     const page = await deps.scanner.scan(segment, backfill.totalSegments, cursor);
     scanned += page.events.length;
-    for (const event of page.events) if (!deps.archived.has(event.eventId)) missing.push(event);
+    for (const item of page.events) {
+      const check = checkPublishableEvent(item);
+      if (!check.ok) refused.push({ eventId: String(item.eventId), aggregateId: String(item.aggregateId), version: Number.isFinite(Number(item.version)) ? Number(item.version) : null, reason: `${check.refusal}: ${check.reason}` });
+      else if (!deps.archived.has(check.envelope.eventId)) missing.push(check.envelope);
+    }
     cursor = page.cursor;
     done = cursor === undefined;
   } while (!done && missing.length < MAX_EVENTS_PER_OBJECT && !deps.shouldStop());
 
   let written = 0;
   if (missing.length > 0 && !backfill.dryRun) {
-    const key = archiveObjectKey(deps.now(), `backfill-${backfill.runId}-s${segment}-p${part}.jsonl`);
+    const key = archiveObjectKey(Date.parse(backfill.startedAt), `${backfillObjectStem(backfill.runId)}-s${segment}-p${part}.jsonl`);
     await deps.archive.write(key, missing.map((event) => `${JSON.stringify(event)}\n`).join(''));
     written = missing.length;
   }
-  const before = slice.totals ?? { scanned: 0, missing: 0, written: 0, objectsWritten: 0 };
+  const before = { ...NO_TOTALS, ...slice.totals };
   return {
     segment,
     backfill,
@@ -201,8 +218,15 @@ export async function backfillSegmentSlice(
       missing: before.missing + missing.length,
       written: before.written + written,
       objectsWritten: before.objectsWritten + (written > 0 ? 1 : 0),
+      refused: before.refused + refused.length,
+      firstRefused: [...before.firstRefused, ...refused].slice(0, FIRST_REFUSED_LISTED),
     },
   };
+}
+
+/** `backfill-<run>`, without doubling the prefix when the execution is already named `backfill-…` (the CLI's default). */
+export function backfillObjectStem(runId: string): string {
+  return runId.startsWith('backfill-') ? runId : `backfill-${runId}`;
 }
 
 export interface BackfillSummary {
@@ -213,13 +237,22 @@ export interface BackfillSummary {
   readonly missing: number;
   readonly written: number;
   readonly objectsWritten: number;
+  readonly refused: number;
+  readonly firstRefused: readonly RefusedEvent[];
   readonly failedSegments: number;
   readonly durationMs: number;
 }
 
 const SegmentDone = z.object({
   segment: z.number(),
-  totals: z.object({ scanned: z.number(), missing: z.number(), written: z.number(), objectsWritten: z.number() }),
+  totals: z.object({
+    scanned: z.number(),
+    missing: z.number(),
+    written: z.number(),
+    objectsWritten: z.number(),
+    refused: z.number().default(0),
+    firstRefused: z.array(z.object({ eventId: z.string(), aggregateId: z.string(), version: z.number().nullable(), reason: z.string() })).default([]),
+  }),
 });
 
 /** Tolerated failures: zero segments. A failed segment may have left events unarchived; the report names it. */
@@ -228,7 +261,8 @@ export function summarizeBackfill(
   nowMs: number,
 ): { succeeded: true; summary: BackfillSummary } | { succeeded: false; error: string; cause: string; summary: BackfillSummary } {
   const plan = state.backfill;
-  const totals = { scanned: 0, missing: 0, written: 0, objectsWritten: 0 };
+  const totals = { scanned: 0, missing: 0, written: 0, objectsWritten: 0, refused: 0 };
+  const firstRefused: RefusedEvent[] = [];
   const failures: ChildFailure[] = [];
   for (const child of Array.isArray(state.segmentResults) ? state.segmentResults : []) {
     const failure = ChildFailure.safeParse(child);
@@ -242,12 +276,14 @@ export function summarizeBackfill(
       continue;
     }
     for (const name of Object.keys(totals) as (keyof typeof totals)[]) totals[name] += done.data.totals[name];
+    firstRefused.push(...done.data.totals.firstRefused);
   }
   const summary: BackfillSummary = {
     dryRun: plan?.dryRun ?? false,
     segments: plan?.totalSegments ?? 0,
     archivedBefore: plan?.archivedEvents ?? 0,
     ...totals,
+    firstRefused: firstRefused.slice(0, FIRST_REFUSED_LISTED),
     failedSegments: failures.length,
     durationMs: plan ? Math.max(0, nowMs - Date.parse(plan.startedAt)) : 0,
   };

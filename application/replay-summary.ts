@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ReplayPlan } from './replay';
+import { BAD_LINE_REASONS, HARMLESS_BAD_LINE_REASONS, type BadLineReason } from './replay-lines';
 
 /** A child that failed after its retries, as the state machine records it (RecordObjectFailure). */
 export const ChildFailure = z.object({
@@ -14,10 +15,12 @@ export type ChildFailure = z.infer<typeof ChildFailure>;
 const ObjectResult = z.object({
   key: z.string(),
   inWindow: z.boolean(),
+  linesRead: z.number().optional(),
   eventsRead: z.number(),
   applied: z.number(),
   skippedDuplicates: z.number(),
   caughtUp: z.number().default(0),
+  badLines: z.partialRecord(z.enum(BAD_LINE_REASONS), z.number()).default({}),
 });
 
 /** A step that failed outside the children (the reset, the Map itself), as a Catch records it. */
@@ -34,15 +37,32 @@ export interface ReplaySummary {
   readonly objects: number;
   /** Objects the listing returned under the prefix but outside the window (skipped by key, not read). */
   readonly objectsOutsideWindow: number;
+  /** Non-blank lines of the objects replayed: eventsRead + badLines.total. */
+  readonly linesRead: number;
+  /** Replayable events read (each eventId once per object). */
   readonly eventsRead: number;
   /** Events applied, summed over the chosen projections (or events published, for target stream). */
   readonly applied: number;
   readonly skippedDuplicates: number;
   /** Events the projections read from the event store to close a gap (0 when the archive is complete). */
   readonly caughtUp: number;
+  /** Lines set aside instead of replayed: per reason, and where (`s3://<archive bucket>/replay-rejects/<execution>/`). */
+  readonly badLines: BadLinesSummary;
   readonly failedObjects: number;
   readonly durationMs: number;
   readonly eventsPerSecond: number;
+  /** Said plainly when nothing was replayed because the window holds no archive object. */
+  readonly note?: string;
+}
+
+export interface BadLinesSummary {
+  readonly total: number;
+  /** Bad lines that are not harmless duplicates: what the thresholds count. */
+  readonly notReplayable: number;
+  readonly byReason: Partial<Record<BadLineReason, number>>;
+  readonly setAsideUnder: string;
+  readonly maxBadLines?: number;
+  readonly maxBadLinesPercent?: number;
 }
 
 export type SummaryResult =
@@ -57,8 +77,15 @@ const LISTED_FAILURES = 20;
  * of the projections (or the stream), so the execution fails and its cause is the failure report. Every other
  * object was still replayed, and a second run without rebuild only adds what is missing (replay is idempotent).
  */
-export function summarizeReplay(replay: ReplayPlan, children: readonly unknown[], stepFailure: unknown, nowMs: number): SummaryResult {
-  const totals = { objects: 0, objectsOutsideWindow: 0, eventsRead: 0, applied: 0, skippedDuplicates: 0, caughtUp: 0 };
+export function summarizeReplay(
+  replay: ReplayPlan,
+  children: readonly unknown[],
+  stepFailure: unknown,
+  nowMs: number,
+  archiveBucket: string,
+): SummaryResult {
+  const totals = { objects: 0, objectsOutsideWindow: 0, linesRead: 0, eventsRead: 0, applied: 0, skippedDuplicates: 0, caughtUp: 0 };
+  const byReason: Partial<Record<BadLineReason, number>> = {};
   const failures: ChildFailure[] = [];
   for (const child of children) {
     const failure = ChildFailure.safeParse(child);
@@ -75,12 +102,19 @@ export function summarizeReplay(replay: ReplayPlan, children: readonly unknown[]
       totals.objectsOutsideWindow += 1;
       continue;
     }
+    const bad = Object.values(result.data.badLines).reduce((sum, n) => sum + (n ?? 0), 0);
     totals.objects += 1;
+    totals.linesRead += result.data.linesRead ?? result.data.eventsRead + bad;
     totals.eventsRead += result.data.eventsRead;
     totals.applied += result.data.applied;
     totals.skippedDuplicates += result.data.skippedDuplicates;
     totals.caughtUp += result.data.caughtUp;
+    for (const [reason, count] of Object.entries(result.data.badLines) as [BadLineReason, number][]) byReason[reason] = (byReason[reason] ?? 0) + count;
   }
+  const badTotal = Object.values(byReason).reduce((sum, n) => sum + (n ?? 0), 0);
+  const notReplayable = Object.entries(byReason)
+    .filter(([reason]) => !HARMLESS_BAD_LINE_REASONS.includes(reason as BadLineReason))
+    .reduce((sum, [, n]) => sum + (n ?? 0), 0);
   const durationMs = Math.max(0, nowMs - Date.parse(replay.startedAt));
   const summary: ReplaySummary = {
     target: replay.target,
@@ -90,9 +124,18 @@ export function summarizeReplay(replay: ReplayPlan, children: readonly unknown[]
     ...(replay.from === undefined ? {} : { from: replay.from }),
     ...(replay.to === undefined ? {} : { to: replay.to }),
     ...totals,
+    badLines: {
+      total: badTotal,
+      notReplayable,
+      byReason,
+      setAsideUnder: `s3://${archiveBucket}/${replay.rejectsPrefix}`,
+      ...(replay.maxBadLines === undefined ? {} : { maxBadLines: replay.maxBadLines }),
+      ...(replay.maxBadLinesPercent === undefined ? {} : { maxBadLinesPercent: replay.maxBadLinesPercent }),
+    },
     failedObjects: failures.length,
     durationMs,
     eventsPerSecond: durationMs > 0 ? Math.round((totals.eventsRead * 1000) / durationMs) : 0,
+    ...(totals.objects === 0 && failures.length === 0 ? { note: emptyWindowNote(replay, totals.objectsOutsideWindow) } : {}),
   };
   const step = StepFailure.safeParse(stepFailure);
   if (step.success) {
@@ -101,7 +144,27 @@ export function summarizeReplay(replay: ReplayPlan, children: readonly unknown[]
   if (failures.length > 0) {
     return failed('ReplayFailed', `${failures.length} archive object(s) could not be replayed (tolerated: 0)`, summary, failures);
   }
+  const exceeded = thresholdExceeded(replay, notReplayable, totals.linesRead);
+  if (exceeded) return failed('TooManyBadLines', `${exceeded}; the lines are set aside under ${summary.badLines.setAsideUnder}`, summary, []);
   return { succeeded: true, summary };
+}
+
+/** Which threshold the lines that could not be replayed exceed, if any (duplicates lose nothing: not counted). */
+function thresholdExceeded(replay: ReplayPlan, notReplayable: number, linesRead: number): string | undefined {
+  if (replay.maxBadLines !== undefined && notReplayable > replay.maxBadLines) {
+    return `${notReplayable} line(s) could not be replayed, more than maxBadLines ${replay.maxBadLines}`;
+  }
+  const percent = linesRead > 0 ? (notReplayable * 100) / linesRead : 0;
+  if (replay.maxBadLinesPercent !== undefined && percent > replay.maxBadLinesPercent) {
+    return `${notReplayable} of ${linesRead} line(s) (${percent.toFixed(2)}%) could not be replayed, more than maxBadLinesPercent ${replay.maxBadLinesPercent}`;
+  }
+  return undefined;
+}
+
+function emptyWindowNote(replay: ReplayPlan, outsideWindow: number): string {
+  const window = replay.from === undefined && replay.to === undefined ? 'the archive' : `the window ${replay.from ?? '(start)'} .. ${replay.to ?? '(now)'}`;
+  const skipped = outsideWindow > 0 ? ` (${outsideWindow} object(s) under ${replay.prefix} are outside it)` : '';
+  return `nothing was replayed: ${window} holds no archive object${skipped}`;
 }
 
 export function failed<S>(

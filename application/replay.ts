@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EventEnvelope } from '../domain/events';
 import type { ApplyCounts, ArchiveObjects, EventRepublisher, ReplayProjections } from './replay-ports';
+import { countByReason, readArchiveLines, rejectsBody, rejectsKeyOf, rejectsPrefixOf, type BadLineReason } from './replay-lines';
 import { hourWindow, isKeyInWindow, listingPrefix, type HourWindow } from './replay-window';
 
 /** The replay input, exactly as an operator passes it to StartExecution. Unknown fields are refused. */
@@ -12,6 +13,10 @@ export const ReplayInput = z
     projections: z.array(z.string().min(1)).min(1).optional(),
     rebuild: z.boolean().optional(),
     dryRun: z.boolean().optional(),
+    /** Fail the replay (TooManyBadLines) when more lines than this could not be replayed (duplicates do not count). */
+    maxBadLines: z.number().int().min(0).optional(),
+    /** The same, as a percentage of the lines read. */
+    maxBadLinesPercent: z.number().min(0).max(100).optional(),
   })
   .refine((input) => !input.from || !input.to || Date.parse(input.from) <= Date.parse(input.to), {
     message: '"from" must not be after "to"',
@@ -31,6 +36,10 @@ export interface ReplayPlan {
   readonly dryRun: boolean;
   readonly from?: string;
   readonly to?: string;
+  readonly maxBadLines?: number;
+  readonly maxBadLinesPercent?: number;
+  /** Where the children set bad lines aside: `replay-rejects/<execution>/`. */
+  readonly rejectsPrefix: string;
   readonly window: HourWindow;
   readonly prefix: string;
   readonly executionName: string;
@@ -63,6 +72,9 @@ export function planReplay(
       dryRun: input.dryRun ?? false,
       ...(input.from === undefined ? {} : { from: input.from }),
       ...(input.to === undefined ? {} : { to: input.to }),
+      ...(input.maxBadLines === undefined ? {} : { maxBadLines: input.maxBadLines }),
+      ...(input.maxBadLinesPercent === undefined ? {} : { maxBadLinesPercent: input.maxBadLinesPercent }),
+      rejectsPrefix: rejectsPrefixOf(request.executionName),
       window,
       prefix: listingPrefix(window),
       executionName: request.executionName,
@@ -72,7 +84,7 @@ export function planReplay(
 }
 
 function invalid(cause: string): PlanResult {
-  return { valid: false, error: 'InvalidReplayInput', cause: `invalid replay input: ${cause}. Expected {"from"?, "to"? (ISO-8601), "target": "projections"|"stream", "projections"?: [names], "rebuild"?: boolean, "dryRun"?: boolean}` };
+  return { valid: false, error: 'InvalidReplayInput', cause: `invalid replay input: ${cause}. Expected {"from"?, "to"? (ISO-8601), "target": "projections"|"stream", "projections"?: [names], "rebuild"?: boolean, "dryRun"?: boolean, "maxBadLines"?: integer >= 0, "maxBadLinesPercent"?: 0-100}` };
 }
 
 export function describeIssues(error: z.ZodError): string {
@@ -83,15 +95,15 @@ export function describeIssues(error: z.ZodError): string {
 export interface ObjectResult {
   readonly key: string;
   readonly inWindow: boolean;
+  /** Non-blank lines of the object. */
+  readonly linesRead: number;
+  /** Replayable events (lines that are not bad). */
   readonly eventsRead: number;
   readonly applied: number;
   readonly skippedDuplicates: number;
   readonly caughtUp: number;
-}
-
-/** Lines of an archive object that are not an EventEnvelope: nothing can be applied from them. */
-export class InvalidArchiveLines extends Error {
-  override readonly name = 'InvalidArchiveLines';
+  /** Lines set aside, per reason (see application/replay-lines.ts). */
+  readonly badLines: Partial<Record<BadLineReason, number>>;
 }
 
 /** The archive object vanished between the listing and the read (e.g. a lifecycle rule): not retried. */
@@ -106,71 +118,39 @@ export interface ReplayObjectDeps {
 }
 
 /**
- * Replays one archive object. Its events are read once each (an eventId seen twice in the object counts as a
- * duplicate, per projection), put in (cart, version) order, and handed to the target as one batch. Applying is idempotent, so
- * a retried child, an object listed twice or an event archived twice all end in the same state.
- * Lines that are not envelopes fail the object after the valid ones are applied, naming the lines.
+ * Replays one archive object. Its lines go through readArchiveLines: bad lines (not JSON, not an envelope, an
+ * event the CDC would refuse, an eventId seen earlier in the object) are set aside under the execution's rejects
+ * prefix with their reason and line number, and never fail the object; the events are put in (cart, version)
+ * order and handed to the target as one batch. A dry run goes through every step but the apply, so it reports
+ * the same counts and sets aside the same lines. Applying is idempotent, so a retried child, an object listed
+ * twice or an event archived twice all end in the same state.
  */
 export async function replayObject(deps: ReplayObjectDeps, request: { key: string; replay: ReplayPlan }): Promise<ObjectResult> {
   const { key, replay } = request;
-  if (!isKeyInWindow(key, replay.window)) return { key, inWindow: false, eventsRead: 0, applied: 0, skippedDuplicates: 0, caughtUp: 0 };
+  if (!isKeyInWindow(key, replay.window)) {
+    return { key, inWindow: false, linesRead: 0, eventsRead: 0, applied: 0, skippedDuplicates: 0, caughtUp: 0, badLines: {} };
+  }
   const text = await deps.archive.read(key);
   if (text === undefined) throw new ArchiveObjectMissing(`archive object ${key} was listed but no longer exists`);
-  const { events, invalid, eventsRead } = parseArchiveObject(text);
-  const unique = uniqueByEventId(events).sort(byCartAndVersion);
+  const { events, badLines, linesRead } = readArchiveLines(key, text);
+  // Written before the apply: a retried child rewrites the same object with the same lines.
+  if (badLines.length > 0) await deps.archive.write(rejectsKeyOf(replay.executionName, key), rejectsBody(badLines));
+  const ordered = [...events].sort(byCartAndVersion);
   let counts: ApplyCounts = { applied: 0, skipped: 0, caughtUp: 0 };
-  if (!replay.dryRun && unique.length > 0) {
-    if (replay.target === 'projections') counts = await deps.projections.apply(replay.projections, unique);
-    else counts = { applied: await deps.stream.publish(unique.map(markReplayed)), skipped: 0, caughtUp: 0 };
+  if (!replay.dryRun && ordered.length > 0) {
+    if (replay.target === 'projections') counts = await deps.projections.apply(replay.projections, ordered);
+    else counts = { applied: await deps.stream.publish(ordered.map(markReplayed)), skipped: 0, caughtUp: 0 };
   }
-  if (invalid.length > 0) {
-    const sample = invalid.slice(0, 5).map((line) => `line ${line.line}: ${line.reason}`).join('; ');
-    throw new InvalidArchiveLines(`${key}: ${invalid.length} line(s) are not event envelopes and were not replayed (${sample})`);
-  }
-  const duplicatesInObject = (events.length - unique.length) * Math.max(1, replay.target === 'projections' ? replay.projections.length : 1);
   return {
     key,
     inWindow: true,
-    eventsRead,
+    linesRead,
+    eventsRead: events.length,
     applied: counts.applied,
-    skippedDuplicates: duplicatesInObject + counts.skipped,
+    skippedDuplicates: counts.skipped,
     caughtUp: counts.caughtUp,
+    badLines: countByReason(badLines),
   };
-}
-
-export interface ParsedArchiveObject {
-  readonly events: EventEnvelope[];
-  readonly invalid: { line: number; reason: string }[];
-  readonly eventsRead: number;
-}
-
-/** JSON Lines: one envelope per line; blank lines (a trailing newline) are not events. */
-export function parseArchiveObject(text: string): ParsedArchiveObject {
-  const events: EventEnvelope[] = [];
-  const invalid: { line: number; reason: string }[] = [];
-  let eventsRead = 0;
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index += 1) {
-    const line = lines[index]!.trim();
-    if (line === '') continue;
-    eventsRead += 1;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      invalid.push({ line: index + 1, reason: 'not JSON' });
-      continue;
-    }
-    const parsed = EventEnvelope.safeParse(json);
-    if (parsed.success) events.push(parsed.data);
-    else invalid.push({ line: index + 1, reason: describeIssues(parsed.error) });
-  }
-  return { events, invalid, eventsRead };
-}
-
-export function uniqueByEventId(events: readonly EventEnvelope[]): EventEnvelope[] {
-  const seen = new Set<string>();
-  return events.filter((event) => (seen.has(event.eventId) ? false : (seen.add(event.eventId), true)));
 }
 
 export function byCartAndVersion(a: EventEnvelope, b: EventEnvelope): number {

@@ -141,7 +141,7 @@ export function progressLine(counts: { total?: number; succeeded?: number; faile
 export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.WriteStream = process.stdout): number {
   if (execution.status === 'SUCCEEDED') {
     const output = JSON.parse(execution.output ?? '{}') as Record<string, unknown>;
-    out.write('succeeded:\n');
+    out.write(`succeeded:${plainNotes(output, execution.name ?? '').map((note) => `\n  ${note}`).join('')}\n`);
     for (const [key, value] of Object.entries(output)) out.write(`  ${key.padEnd(22)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
     return 0;
   }
@@ -154,6 +154,23 @@ export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.Wr
   }
   process.stderr.write(`${typeof cause === 'string' ? cause : JSON.stringify(cause, null, 2)}\n`);
   return 1;
+}
+
+/** What an operator must not miss in a successful run's output, said in words before the figures. */
+export function plainNotes(output: Record<string, unknown>, executionName: string): string[] {
+  const notes: string[] = [];
+  if (typeof output.note === 'string') notes.push(output.note);
+  const bad = output.badLines as { total?: number; byReason?: Record<string, number>; setAsideUnder?: string } | undefined;
+  if (bad?.total) {
+    const reasons = Object.entries(bad.byReason ?? {}).map(([reason, count]) => `${count} ${reason}`).join(', ');
+    notes.push(`${bad.total} bad line(s) set aside, not replayed (${reasons}) under ${bad.setAsideUnder}; list them: npm run replay-rejects -- --execution ${executionName}`);
+  }
+  const refused = output.refused as number | undefined;
+  if (refused) {
+    const first = (output.firstRefused as { eventId: string }[] | undefined)?.map((event) => event.eventId).join(', ');
+    notes.push(`${refused} event(s) of the event store are refused by the CDC and were not archived (first: ${first}); the CDC dead-lettered them too`);
+  }
+  return notes;
 }
 
 export function fail(error: unknown, usage: string): never {

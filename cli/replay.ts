@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeIssues, ReplayInput } from '../application/replay';
-import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress, UsageError } from './replay-run';
+import { replayInputFromFlags } from './replay-options';
+import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress } from './replay-run';
 
 const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild] [--projections a,b] [--dry-run]
 
@@ -9,7 +9,9 @@ Replays the S3 archive through the "replay" state machine.
   --from, --to ISO-8601        window of archive (arrival) hours, both ends inclusive; default: the whole archive
   --projections a,b            which read models (default: all: cart-summary, item-popularity)
   --rebuild                    empty those read models first, then replay (target projections only)
-  --dry-run                    read and check everything, change nothing
+  --dry-run                    read and check everything, change nothing (bad lines are still set aside and counted)
+  --max-bad-lines N            fail (TooManyBadLines) when more than N lines could not be replayed (default: no limit)
+  --max-bad-lines-percent P    the same, as a percentage of the lines read
 ${COMMON_USAGE.replaceAll('<machine>', 'replay')}
 
 examples:
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
       projections: { type: 'string' },
       rebuild: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      'max-bad-lines': { type: 'string' },
+      'max-bad-lines-percent': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -34,19 +38,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const candidate = {
-    ...(values.from === undefined ? {} : { from: values.from }),
-    ...(values.to === undefined ? {} : { to: values.to }),
-    target: values.target,
-    ...(values.projections === undefined ? {} : { projections: values.projections.split(',').map((name) => name.trim()).filter(Boolean) }),
-    ...(values.rebuild ? { rebuild: true } : {}),
-    ...(values['dry-run'] ? { dryRun: true } : {}),
-  };
-  // The state machine validates too; checking here first saves a round trip and names the CLI flag.
-  const input = ReplayInput.safeParse(candidate);
-  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^target: .*$/m, '--target must be "projections" or "stream"'));
+  // The state machine validates too; checking here first names the flag and starts nothing (exit 2).
+  const input = replayInputFromFlags(values);
   const target = await resolveTarget('replay', values);
-  const execution = await runWithProgress(target, 'replay', input.data, { unit: 'objects', ...(values.name ? { executionName: values.name } : {}) });
+  const execution = await runWithProgress(target, 'replay', input, { unit: 'objects', ...(values.name ? { executionName: values.name } : {}) });
   process.exitCode = report(execution);
 }
 

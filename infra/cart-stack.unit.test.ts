@@ -7,7 +7,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ITEM_POPULARITY_RANKING } from '../adapters/dynamodb/projection-tables';
+import { REPLAY_REJECTS_PREFIX } from '../application/replay-lines';
 import { ARCHIVE_EVENTS_PREFIX } from '../application/replay-window';
+import { REPLAY_RESULTS } from '../statemachines/state-machines';
 import { cdcPipeSettings } from '../lambdas/cdc-enrichment/pipe-settings';
 import { KINESIS_CONSUMERS } from '../lambdas/consumers';
 import { ENV } from '../lambdas/environment';
@@ -336,6 +338,26 @@ describe('archive', () => {
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       );
     }
+  });
+});
+
+describe('replay results and rejects in the archive bucket', () => {
+  test('the Map Run results under replay-results/ expire (lifecycle rule), at the prefix the replay ASL writes them to', () => {
+    const bucket = resourcesOf('AWS::S3::Bucket')[logicalId(stack.archive.bucket)]!;
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Id: 'expire-replay-results', Prefix: `${REPLAY_RESULTS.prefix}/`, ExpirationInDays: REPLAY_RESULTS.expireAfterDays, Status: 'Enabled' }),
+    );
+    const asl = JSON.parse(readFileSync(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay), 'utf8'));
+    expect(asl.States.ReplayObjects.ResultWriter.Parameters.Prefix).toBe(REPLAY_RESULTS.prefix);
+    // Nothing else expires: the events themselves are kept for good.
+    const expiring = bucket.Properties.LifecycleConfiguration.Rules.filter((rule: { ExpirationInDays?: number }) => rule.ExpirationInDays !== undefined);
+    expect(expiring.map((rule: { Prefix: string }) => rule.Prefix)).toEqual([`${REPLAY_RESULTS.prefix}/`]);
+  });
+
+  test('the replay object step may write its set-aside bad lines, and only under replay-rejects/', () => {
+    const written = resourcesAllowed(roleOfFunction('replayObject'), 's3:PutObject');
+    expect(JSON.stringify(written)).toContain(`/${REPLAY_REJECTS_PREFIX}*`);
+    expect(written).toHaveLength(1);
   });
 });
 

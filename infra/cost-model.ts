@@ -2,7 +2,7 @@
  * Dollars per million cart commands on AWS: this design (one item per event, Pipe with a batching enrichment,
  * Kinesis on demand partitioned by cart, Firehose archive) side by side with the seed's (all of a cart's events in
  * one item, a stream-triggered Lambda doing one put_record per event under a single partition key, one S3 object
- * per archived event). `npm run cost` prints the tables that the README quotes.
+ * per archived event). `npm run cost` prints the tables that docs/operating-on-aws.md quotes.
  *
  * Only the costs that grow with traffic are modelled. Fixed costs per hour (Kinesis stream or shard hours, Pipes
  * polling an idle stream, KMS key, dashboard, alarms) are listed in FIXED_MONTHLY and left out of the per-command

@@ -7,11 +7,13 @@ import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { ITEM_POPULARITY_RANKING } from '../adapters/dynamodb/projection-tables';
 import { ARCHIVE_INDEX_KEY } from '../application/backfill';
+import { REPLAY_REJECTS_PREFIX } from '../application/replay-lines';
 import { ARCHIVE_EVENTS_PREFIX } from '../application/replay-window';
+import { REPLAY_RESULTS } from '../statemachines/state-machines';
 import { ENV } from '../lambdas/environment';
 
 /** Where the replay's Distributed Map ResultWriter writes (statemachines/replay.asl.json). */
-export const REPLAY_RESULTS_PREFIX = 'replay-results';
+export const REPLAY_RESULTS_PREFIX = REPLAY_RESULTS.prefix;
 
 /** The resources a handler may be given. */
 export interface WiringResources {
@@ -104,6 +106,8 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
   replayObject: (fn, resources) => {
     replayEnvironment(fn, resources);
     allowObjects(fn, ['s3:GetObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+    // Sets bad lines aside: replay-rejects/<execution>/<archive key>.
+    allowObjects(fn, ['s3:PutObject'], resources.archive, REPLAY_REJECTS_PREFIX);
     readEventStore(fn, resources);
     writeProjections(fn, resources);
     // target "stream": republishes the events, flagged as replayed.

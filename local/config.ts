@@ -11,7 +11,7 @@ export interface LocalPorts {
   readonly stepfunctions: number;
 }
 
-/** Every public port and its overriding environment variable: see the README's "Local stack" table. */
+/** Every public port and its overriding environment variable: see the table in docs/local-stack.md. */
 export const PORT_VARIABLES: Record<keyof LocalPorts, { variable: string; default: number }> = {
   api: { variable: 'API_PORT', default: 3000 },
   dynamodb: { variable: 'DYNAMODB_PORT', default: 8000 },

@@ -37,6 +37,14 @@ export const STATE_MACHINES = {
 
 export type StateMachineName = keyof typeof STATE_MACHINES;
 
+/**
+ * Where the replay's Distributed Map writes its ResultWriter export (statemachines/replay.asl.json) in the archive
+ * bucket, and how long the export is kept: the summary step reads it minutes after it is written, and nothing
+ * reads it later. On AWS a lifecycle rule of the archive bucket expires it (infra/constructs/event-archive.ts);
+ * locally the Step Functions endpoint deletes older exports before it writes a new one.
+ */
+export const REPLAY_RESULTS = { prefix: 'replay-results', expireAfterDays: 7 } as const;
+
 /** Fills `${Name}` placeholders; a placeholder without a value is an error, not an empty string. */
 export function substitute(definition: string, values: Record<string, string>): string {
   return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {

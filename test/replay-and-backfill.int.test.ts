@@ -1,4 +1,8 @@
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
@@ -9,14 +13,24 @@ import {
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { toEnvelope } from '../adapters/dynamodb/event-store';
 import { deleteAllItems } from '../adapters/dynamodb/delete-all';
+import { kinesisClient } from '../adapters/aws-clients';
 import { eventIdsOf } from '../application/backfill';
+import { ProjectionContentionError } from '../application/projections';
+import { rejectsKeyOf } from '../application/replay-lines';
+import { Throttled } from '../application/replay-ports';
 import type { EventEnvelope } from '../domain/events';
 import { foldProjections } from '../domain/projections';
 import { endpointOf, handlerEnvironment, type LocalConfig } from '../local/config';
 import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
+import type { AnyHandler } from '../local/lambda/invoke';
+import { compileStateMachine } from '../local/stepfunctions/compile';
+import { LocalStepFunctions } from '../local/stepfunctions/runtime';
+import { createStepFunctionsApi } from '../local/stepfunctions/server';
+import type { LambdaName } from '../lambdas/registry';
+import { readAllKinesisEvents } from './support/cdc-kinesis';
 
 /**
  * Replay and backfill end to end, through the local Step Functions endpoint and @aws-sdk/client-sfn. They wipe
@@ -61,7 +75,7 @@ describe('backfill state machine', () => {
   it('puts every event of the store back into an emptied archive, exactly once by eventId, and adds nothing when run again', async () => {
     const storeIds = (await storeEvents()).map((event) => event.eventId).sort();
     expect(storeIds.length).toBeGreaterThan(40);
-    await waitForArchiveToHold(storeIds); // let the archiver (if running) finish, so nothing lands after the check
+    await waitForArchiveToHold(storeIds); // let the archiver finish, so nothing lands after the check
     await emptyArchive();
     expect(await archivedEventIds()).toEqual([]);
 
@@ -156,6 +170,184 @@ describe('replay state machine', () => {
   });
 });
 
+describe('bad lines in the archive', () => {
+  it('a rebuild with three bad lines and a duplicate in an archive object succeeds, reports them and leaves the read models unchanged; the dry run reports the same', async () => {
+    expectSucceeded(await runToEnd('backfill', {}));
+    expectSucceeded(await runToEnd('replay', { target: 'projections' }));
+    const before = await projectionRows();
+    expectRowsToEqualFold(before, await storeEvents());
+
+    const key = (await archiveKeys())[0]!;
+    const original = await readObject(key);
+    const lines = original.trimEnd().split('\n');
+    const junkType = JSON.stringify({ ...JSON.parse(lines[0]!), eventId: `junk-${Date.now()}`, type: 'CartExploded' });
+    const spoiled = [lines[0], '{"eventId": "cut off', '{"hello":"world"}', junkType, ...lines.slice(1), lines[0]];
+    await writeObject(key, `${spoiled.join('\n')}\n`);
+    try {
+      const byReason = { 'not-json': 1, 'not-an-envelope': 1, 'unknown-type': 1, duplicate: 1 };
+      const dry = await runToEnd('replay', { target: 'projections', rebuild: true, dryRun: true });
+      expectSucceeded(dry);
+      const dryOutput = JSON.parse(dry.output!);
+      expect(dryOutput.badLines).toMatchObject({ total: 4, notReplayable: 3, byReason, setAsideUnder: `s3://${config.resources.archiveBucket}/replay-rejects/${nameOf(dry)}/` });
+      expect(await projectionRows()).toEqual(before);
+
+      const rebuild = await runToEnd('replay', { target: 'projections', rebuild: true });
+      expectSucceeded(rebuild);
+      const output = JSON.parse(rebuild.output!);
+      expect(output.badLines).toMatchObject({ total: 4, notReplayable: 3, byReason });
+      expect(await projectionRows()).toEqual(before);
+      // The dry run checks exactly what the real run checks.
+      const counts = ({ objects, linesRead, eventsRead, badLines }: any) => ({ objects, linesRead, eventsRead, byReason: badLines.byReason });
+      expect(counts(dryOutput)).toEqual(counts(output));
+
+      // Each bad line is set aside with its reason, object key and line number, where the operator's command finds it.
+      const rejects = (await readObject(rejectsKeyOf(nameOf(rebuild), key))).trimEnd().split('\n').map((row) => JSON.parse(row));
+      expect(rejects.map(({ reason, key: k, line }) => ({ reason, key: k, line }))).toEqual([
+        { reason: 'not-json', key, line: 2 },
+        { reason: 'not-an-envelope', key, line: 3 },
+        { reason: 'unknown-type', key, line: 4 },
+        { reason: 'duplicate', key, line: spoiled.length },
+      ]);
+      const listed = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'cli', 'replay-rejects.ts'), '--execution', nameOf(rebuild)], {
+        encoding: 'utf8',
+        env: { ...process.env, ...stack.environment },
+        timeout: 60_000,
+      });
+      expect(listed.status).toBe(0);
+      expect(listed.stdout).toContain(`${key}:2  not-json`);
+      expect(listed.stdout).toContain(`4 bad line(s) in 1 object(s) under s3://${config.resources.archiveBucket}/replay-rejects/${nameOf(rebuild)}/`);
+
+      // With a threshold the same lines fail the replay, which names them.
+      const strict = await runToEnd('replay', { target: 'projections', dryRun: true, maxBadLines: 2 });
+      expect(strict.status).toBe('FAILED');
+      expect(strict.error).toBe('TooManyBadLines');
+      expect(JSON.parse(strict.cause!).message).toMatch(/^3 line\(s\) could not be replayed, more than maxBadLines 2/);
+    } finally {
+      await writeObject(key, original);
+    }
+  });
+
+  it('fails with ReplayFailed and a report naming the object and its error when an archived event cannot be applied', async () => {
+    const key = 'events/2001/02/03/04/orphan.jsonl';
+    const orphan = { eventId: `orphan-${Date.now()}`, aggregateType: 'Cart', aggregateId: `orphan-cart-${Date.now()}`, version: 2, type: 'ItemAdded', schemaVersion: 1, occurredAt: '2001-02-03T04:05:06.000Z', data: { sku: 'SKU-1', quantity: 1 } };
+    await writeObject(key, `${JSON.stringify(orphan)}\n`);
+    try {
+      const execution = await runToEnd('replay', { target: 'projections', from: '2001-02-03T04:00:00Z', to: '2001-02-03T04:59:59Z' });
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('ReplayFailed');
+      const report = JSON.parse(execution.cause!);
+      expect(report.message).toBe('1 archive object(s) could not be replayed (tolerated: 0)');
+      expect(report.summary).toMatchObject({ objects: 0, failedObjects: 1 });
+      expect(report.failures).toEqual([{ key, error: 'MissingHistoryError', cause: expect.stringContaining(`cart ${orphan.aggregateId}: versions 1..1 are missing from the event store`) }]);
+    } finally {
+      await s3.send(new DeleteObjectsCommand({ Bucket: config.resources.archiveBucket, Delete: { Objects: [{ Key: key }] } }));
+    }
+  });
+});
+
+describe('failure handling of the state machines, with a fault injected into one step (real handlers, real ASL, in this process)', () => {
+  it('retries an object whose projection write lost to a live consumer (ProjectionContentionError)', async () => {
+    const keys = await archiveKeys();
+    const calls = new Map<string, number>();
+    const api = inProcessEndpoint('replayObject', (real) => async (event, context) => {
+      const n = (calls.get(event.key) ?? 0) + 1;
+      calls.set(event.key, n);
+      if (event.key === keys[0] && n === 1) throw new ProjectionContentionError(`cart-summary: cart x kept moving under this writer (20 conflicts)`);
+      return real(event, context);
+    });
+    const execution = await runInProcess(api, 'replay', { target: 'projections' });
+    expectSucceeded(execution);
+    expect(JSON.parse(execution.output!)).toMatchObject({ failedObjects: 0, objects: keys.length });
+    expect(calls.get(keys[0]!)).toBe(2);
+  });
+
+  it('fails with BackfillFailed and a report naming the failed segment; the other segment still ran', async () => {
+    const api = inProcessEndpoint('backfillSegment', (real) => async (event, context) => {
+      if (event.segment === 1) throw new Error('the scan of segment 1 failed');
+      return real(event, context);
+    });
+    const execution = await runInProcess(api, 'backfill', { segments: 2, dryRun: true });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('BackfillFailed');
+    const report = JSON.parse(execution.cause!);
+    expect(report.message).toBe('1 Scan segment(s) failed (tolerated: 0); running the backfill again completes them');
+    expect(report.summary).toMatchObject({ segments: 2, failedSegments: 1 });
+    expect(report.summary.scanned).toBeGreaterThan(0);
+    expect(report.failures).toEqual([{ segment: 1, error: 'Error', cause: expect.stringContaining('the scan of segment 1 failed') }]);
+  });
+
+  it('backfills a lost archive file again, and a slice retried after writing rewrites its own object (no second copy)', async () => {
+    expectSucceeded(await runToEnd('backfill', {}));
+    const [lost] = await archiveKeys();
+    const lostIds = eventIdsOf(await readObject(lost!));
+    expect(lostIds.length).toBeGreaterThan(0);
+    await s3.send(new DeleteObjectsCommand({ Bucket: config.resources.archiveBucket, Delete: { Objects: [{ Key: lost! }] } }));
+
+    let calls = 0;
+    const api = inProcessEndpoint('backfillSegment', (real) => async (event, context) => {
+      const result = await real(event, context);
+      calls += 1;
+      if (calls === 1) throw new Throttled('scan segment 0: ProvisionedThroughputExceededException (after the object was written)');
+      return result;
+    });
+    const execution = await runInProcess(api, 'backfill', { segments: 1 });
+    expectSucceeded(execution);
+    expect(calls).toBe(2);
+    expect(JSON.parse(execution.output!)).toMatchObject({ missing: lostIds.length, written: lostIds.length, objectsWritten: 1, failedSegments: 0 });
+    const written = (await archiveKeys()).filter((key) => key.includes(`backfill-${nameOf(execution)}-`));
+    expect(written).toHaveLength(1);
+    expect(eventIdsOf(await readObject(written[0]!)).sort()).toEqual([...lostIds].sort());
+    const archived = new Set(await archivedEventIds());
+    expect((await storeEvents()).filter((event) => !archived.has(event.eventId))).toEqual([]);
+  });
+});
+
+describe('replay onto the stream (a real run)', () => {
+  it('puts every archived event back on the stream flagged replayed, and the projections stay as they were', async () => {
+    const before = await projectionRows();
+    const storeIds = new Set((await storeEvents()).map((event) => event.eventId));
+    const execution = await runToEnd('replay', { target: 'stream' });
+    expectSucceeded(execution);
+    const output = JSON.parse(execution.output!);
+    expect(output).toMatchObject({ target: 'stream', dryRun: false, failedObjects: 0 });
+    expect(output.applied).toBe(output.eventsRead);
+
+    const replayed = (await readAllKinesisEvents(kinesisClient())).filter((event) => event.envelope.metadata?.replayed === true);
+    expect(replayed).toHaveLength(output.applied);
+    expect(new Set(replayed.map((event) => event.envelope.eventId))).toEqual(storeIds);
+    expect(replayed.every((event) => event.partitionKey === event.envelope.aggregateId)).toBe(true);
+    // The live projection consumer reads the copies as duplicates (same versions): nothing changes.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await projectionRows()).toEqual(before);
+  });
+});
+
+describe('an event the CDC refuses, written straight into the event store', () => {
+  it('is never archived by the backfill, which reports it; a replay afterwards succeeds', async () => {
+    const refused = {
+      eventId: `refused-${Date.now()}`,
+      aggregateType: 'Cart',
+      aggregateId: `refused-cart-${Date.now()}`,
+      version: 1,
+      type: 'CartTeleported',
+      schemaVersion: 1,
+      occurredAt: new Date().toISOString(),
+      data: {},
+    };
+    await documents.send(new PutCommand({ TableName: config.resources.eventStoreTable, Item: refused }));
+    try {
+      const backfill = await runToEnd('backfill', {});
+      expectSucceeded(backfill);
+      const output = JSON.parse(backfill.output!);
+      expect(output).toMatchObject({ refused: 1, missing: 0, written: 0, firstRefused: [{ eventId: refused.eventId, aggregateId: refused.aggregateId, version: 1, reason: expect.stringMatching(/^unknown-type: unknown event type "CartTeleported"/) }] });
+      expect(await archivedEventIds()).not.toContain(refused.eventId);
+      expectSucceeded(await runToEnd('replay', { target: 'projections' }));
+    } finally {
+      await documents.send(new DeleteCommand({ TableName: config.resources.eventStoreTable, Key: { aggregateId: refused.aggregateId, version: 1 } }));
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Shows the error and cause when it did not succeed. */
@@ -219,8 +411,7 @@ async function archiveKeys(): Promise<string[]> {
 async function archivedEventIds(): Promise<string[]> {
   const ids: string[] = [];
   for (const key of await archiveKeys()) {
-    const object = await s3.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: config.resources.archiveBucket, Key: key }));
-    ids.push(...eventIdsOf(await object.Body!.transformToString()));
+    ids.push(...eventIdsOf(await readObject(key)));
   }
   return ids;
 }
@@ -232,15 +423,16 @@ async function emptyArchive(): Promise<void> {
   }
 }
 
-/** Waits (bounded) until the archiver has archived every stored event; an archive still empty after 6 s has none. */
+/** Waits until the archiver has archived every stored event; fails, naming what is missing, if it does not. */
 async function waitForArchiveToHold(ids: readonly string[]): Promise<void> {
-  const started = Date.now();
-  while (Date.now() < started + 30_000) {
+  let missing: string[] = [...ids];
+  await poll(`the archiver to archive ${ids.length} events`, 60_000, async () => {
     const archived = new Set(await archivedEventIds());
-    if (ids.every((id) => archived.has(id))) return;
-    if (archived.size === 0 && Date.now() > started + 6_000) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    missing = ids.filter((id) => !archived.has(id));
+    return missing.length === 0 ? true : undefined;
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}: ${missing.length} not archived, e.g. ${missing.slice(0, 3).join(', ')}`);
+  });
 }
 
 async function projectionRows(): Promise<{ cartSummary: Record<string, unknown>[]; itemPopularity: Record<string, unknown>[] }> {
@@ -282,4 +474,35 @@ async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+function nameOf(execution: DescribeExecutionCommandOutput): string {
+  return execution.executionArn!.split(':').pop()!;
+}
+
+async function readObject(key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: config.resources.archiveBucket, Key: key }));
+  return object.Body!.transformToString('utf8');
+}
+
+async function writeObject(key: string, body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: config.resources.archiveBucket, Key: key, Body: body }));
+}
+
+/**
+ * The endpoint's runtime in this process, on this stack's emulators, with one registered Lambda wrapped to inject
+ * a fault; every other step is the deployed handler, and the machines are the ASL files.
+ */
+function inProcessEndpoint(lambda: LambdaName, wrap: (real: AnyHandler) => AnyHandler): ReturnType<typeof createStepFunctionsApi> {
+  const machines = new Map((['replay', 'backfill'] as const).map((name) => [name, compileStateMachine(name, config)]));
+  const runtime = new LocalStepFunctions(machines, s3, mkdtempSync(join(tmpdir(), 'sfn-in-process-')), (name, load) => (name === lambda ? wrap(load()) : load()));
+  return createStepFunctionsApi(runtime);
+}
+
+async function runInProcess(api: ReturnType<typeof createStepFunctionsApi>, machine: 'replay' | 'backfill', input: unknown): Promise<DescribeExecutionCommandOutput> {
+  const { executionArn } = api.StartExecution!({ stateMachineArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${machine}`, input: JSON.stringify(input) });
+  return poll(`${machine} execution`, 180_000, async () => {
+    const execution = api.DescribeExecution!({ executionArn });
+    return execution.status === 'RUNNING' ? undefined : (execution as DescribeExecutionCommandOutput);
+  });
 }

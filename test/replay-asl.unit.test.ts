@@ -48,10 +48,11 @@ describe.each(NAMES)('state machine %s', (name) => {
     }
   });
 
-  it('retries throttling with backoff in every Lambda step, and states its tolerated failures in every Distributed Map', () => {
+  // Throttled and the other errors a step throws are checked against the code in statemachines/task-errors.unit.test.ts.
+  it("retries the Lambda service's errors with backoff in every Lambda step, and states its tolerated failures in every Distributed Map", () => {
     for (const [stateName, state] of statesOf(asDeployed(name))) {
       if (state.Type === 'Task') {
-        const retrier = (state.Retry ?? []).find((r: any) => r.ErrorEquals.includes('Throttled') && r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+        const retrier = (state.Retry ?? []).find((r: any) => r.ErrorEquals.includes('Lambda.ServiceException') && r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
         expect([stateName, retrier && retrier.BackoffRate > 1 && retrier.MaxAttempts > 1]).toEqual([stateName, true]);
       }
       if (state.Type === 'Map' && state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { s3Client, sfnClient } from '../../adapters/aws-clients';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
-import { parseArchiveObject } from '../../application/replay';
+import { readArchiveLines } from '../../application/replay-lines';
 import { CHART_IDS, type BenchEntry } from '../harness';
 import { cartEnvelopes } from '../support/cart-events';
 
@@ -112,9 +112,10 @@ async function readAndParse(archive: S3ArchiveObjects, prefix: string): Promise<
   await Promise.all(
     Array.from({ length: READ_CONCURRENCY }, async () => {
       while (next < keys.length) {
-        const text = await archive.read(keys[next++]!);
-        const parsed = parseArchiveObject(text ?? '');
-        if (parsed.invalid.length > 0) throw new Error('the seeded archive has invalid lines');
+        const key = keys[next++]!;
+        const text = await archive.read(key);
+        const parsed = readArchiveLines(key, text ?? '');
+        if (parsed.badLines.length > 0) throw new Error('the seeded archive has invalid lines');
         events += parsed.events.length;
       }
     }),

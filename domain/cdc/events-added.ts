@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { upcastCartEvent, UnknownEventError } from '../cart/events';
-import { CART_AGGREGATE_TYPE, EventEnvelope } from '../events/envelope';
+import { CART_AGGREGATE_TYPE, type EventEnvelope } from '../events/envelope';
+import { checkPublishableEvent } from './publishable-event';
 import type { StoreLayout } from './store-layout';
 import { UnprocessableStreamRecord, type StreamChange, type StreamRecordProblem } from './stream-change';
 
@@ -116,19 +115,11 @@ export function eventsAddedBy(change: StreamChange, layout: StoreLayout): EventE
 }
 
 function toEnvelope(candidate: StoredEvent, sequenceNumber: string, fail: Fail): EventEnvelope {
-  const parsed = EventEnvelope.safeParse({ ...candidate, metadata: { sequenceNumber } });
-  if (!parsed.success) fail('malformed-record', `event ${String(candidate.eventId)}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
-  const envelope = parsed.data!;
-  if (envelope.aggregateType !== CART_AGGREGATE_TYPE) {
-    fail('rejected-event', `event ${envelope.eventId}: no event schemas for aggregate type "${envelope.aggregateType}"`);
-  }
-  try {
-    upcastCartEvent(envelope.type, envelope.schemaVersion, envelope.data);
-  } catch (error) {
-    if (!(error instanceof UnknownEventError)) throw error;
-    fail('rejected-event', `event ${envelope.eventId} (version ${envelope.version}): ${error.message}`);
-  }
-  return envelope;
+  const check = checkPublishableEvent({ ...candidate, metadata: { sequenceNumber } });
+  if (check.ok) return check.envelope;
+  if (check.refusal === 'not-an-envelope') fail('malformed-record', `event ${String(candidate.eventId)}: ${check.reason}`);
+  if (check.refusal === 'unknown-aggregate-type') fail('rejected-event', `event ${String(candidate.eventId)}: ${check.reason}`);
+  return fail('rejected-event', `event ${String(candidate.eventId)} (version ${String(candidate.version)}): ${check.reason}`);
 }
 
 function identityOf(value: unknown, field: string, fail: Fail): string {

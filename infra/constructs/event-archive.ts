@@ -6,6 +6,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, CfnBucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ARCHIVE_EVENTS_PREFIX } from '../../application/replay-window';
+import { REPLAY_RESULTS } from '../../statemachines/state-machines';
 
 /** Archive object keys: the replay lists them by hour, so the layout is part of its contract (application/). */
 export const ARCHIVE_PREFIX = ARCHIVE_EVENTS_PREFIX;
@@ -63,6 +64,12 @@ export class EventArchive extends Construct {
             { storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(props.infrequentAccessAfterDays) },
             { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(props.glacierInstantRetrievalAfterDays) },
           ],
+        },
+        {
+          // The replay's Map Run results are read once, by its summary step: without this they pile up forever.
+          id: 'expire-replay-results',
+          prefix: `${REPLAY_RESULTS.prefix}/`,
+          expiration: Duration.days(REPLAY_RESULTS.expireAfterDays),
         },
         {
           id: 'expire-replaced-versions-and-uploads',

@@ -33,7 +33,7 @@ export class FlowDashboard extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '## Cart events, end to end\nCommands (HTTP API) -> event store (DynamoDB + stream) -> EventBridge Pipe (enrichment splits changes into events) -> Kinesis -> consumers (Lambda) and archive (Firehose -> S3). Replays read the archive. Runbook: README, section "Runbook".',
+          '## Cart events, end to end\nCommands (HTTP API) -> event store (DynamoDB + stream) -> EventBridge Pipe (enrichment splits changes into events) -> Kinesis -> consumers (Lambda) and archive (Firehose -> S3). Replays read the archive. Runbook: docs/operating-on-aws.md, section "Runbook".',
         width: 24,
         height: 2,
       }),

@@ -7,7 +7,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
-/** What the README's runbook says for each alarm, by the alarm's short name (its physical name is `<stage>-cart-<name>`). */
+/** What the runbook (docs/operating-on-aws.md) says for each alarm, by the alarm's short name (its physical name is `<stage>-cart-<name>`). */
 export interface AlarmSpec {
   readonly name: string;
   readonly description: string;
@@ -50,7 +50,7 @@ export class OperationsAlarms extends Construct {
   add(spec: AlarmSpec): Alarm {
     const alarm = new Alarm(this, spec.name, {
       alarmName: `${this.stage}-cart-${spec.name}`,
-      alarmDescription: `${spec.description} Runbook: README, section "Runbook", alarm ${spec.name}.`,
+      alarmDescription: `${spec.description} Runbook: docs/operating-on-aws.md, section "Runbook", alarm ${spec.name}.`,
       metric: spec.metric,
       threshold: spec.threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -41,7 +41,7 @@ export async function segment(event: SegmentSlice, context: Context) {
     cachedIndex = { runId: event.backfill.runId, ids: archivedEventIds(index) };
   }
   return backfillSegmentSlice(
-    { scanner, archive, archived: cachedIndex.ids, now: Date.now, shouldStop: () => context.getRemainingTimeInMillis() < RESERVED_MS },
+    { scanner, archive, archived: cachedIndex.ids, shouldStop: () => context.getRemainingTimeInMillis() < RESERVED_MS },
     event,
   );
 }

@@ -7,6 +7,7 @@ import { DynamoDbItemPopularityTable } from '../../adapters/dynamodb/item-popula
 import { KinesisRepublisher } from '../../adapters/kinesis/replay-publisher';
 import { readMapRunResults, ResultWriterDetails } from '../../adapters/s3/map-run-results';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
+import { throttledAs } from '../../adapters/throttling';
 import { CartProjections, PROJECTION_NAMES } from '../../application/projections';
 import { planReplay, replayObject, resetProjections, type ReplayPlan } from '../../application/replay';
 import { replayProjections } from '../../application/replay-projections';
@@ -17,7 +18,8 @@ import { logger, metrics, tracer } from '../observability';
 /** The steps of statemachines/replay.asl.json, one Lambda each (lambdas/registry.ts). */
 
 const documents = dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient()));
-const archive = new S3ArchiveObjects(tracer.captureAWSv3Client(s3Client()), requireEnv(ENV.archiveBucket));
+const archiveBucket = requireEnv(ENV.archiveBucket);
+const archive = new S3ArchiveObjects(tracer.captureAWSv3Client(s3Client()), archiveBucket);
 const projections = replayProjections(
   new CartProjections(
     [
@@ -38,7 +40,8 @@ export async function plan(event: { input: unknown; executionName: string; start
 
 export async function reset(event: { projections: string[] }, context: Context) {
   logger.addContext(context);
-  const result = await resetProjections(projections, event.projections);
+  // DynamoDB throttling becomes Throttled, which the state machine retries with backoff (deleting is idempotent).
+  const result = await throttledAs('reset projections', () => resetProjections(projections, event.projections));
   logger.info('projections reset for rebuild', { projections: event.projections });
   return result;
 }
@@ -46,7 +49,8 @@ export async function reset(event: { projections: string[] }, context: Context) 
 export async function object(event: { key: string; replay: ReplayPlan }, context: Context) {
   logger.addContext(context);
   try {
-    const result = await replayObject({ archive, projections, stream }, event);
+    // Applying is idempotent: the state machine retries a throttled object whole, with backoff.
+    const result = await throttledAs(`replay ${event.key}`, () => replayObject({ archive, projections, stream }, event));
     metrics.addMetric('ReplayEventsRead', MetricUnit.Count, result.eventsRead);
     metrics.addMetric('ReplayEventsApplied', MetricUnit.Count, result.applied);
     return result;
@@ -61,7 +65,7 @@ export async function summary(state: { replay?: ReplayPlan; mapRun?: unknown; fa
   if (!state.replay) throw new Error('summary needs the replay plan in its input');
   const details = ResultWriterDetails.safeParse(state.mapRun);
   const children = details.success ? await readMapRunResults(archive, details.data.ResultWriterDetails.Key) : [];
-  const result = summarizeReplay(state.replay, children, state.failure, Date.now());
+  const result = summarizeReplay(state.replay, children, state.failure, Date.now(), archiveBucket);
   if (result.succeeded) logger.info('replay finished', { ...result.summary });
   else logger.error('replay failed', { cause: result.cause });
   return result;

@@ -54,7 +54,7 @@ export interface DistributedMapSpec {
 export type LocalBinding = TaskBinding | DistributedMapSpec;
 
 export interface CompiledStateMachine {
-  readonly name: StateMachineName;
+  readonly name: string;
   readonly arn: string;
   readonly description: string;
   /** The definition as deployed (placeholders filled with local values), for DescribeStateMachine. */
@@ -78,12 +78,17 @@ export function localSubstitutions(name: StateMachineName, config: LocalConfig):
 export function compileStateMachine(name: StateMachineName, config: LocalConfig): CompiledStateMachine {
   const spec = STATE_MACHINES[name];
   const definition = substitute(readFileSync(join(PROJECT_ROOT, spec.definitionFile), 'utf8'), localSubstitutions(name, config));
+  return compileDefinition(name, definition, spec.description);
+}
+
+/** Builds a state machine from a filled definition (its Tasks must call registered Lambdas by local ARN). */
+export function compileDefinition(name: string, definition: string, description: string): CompiledStateMachine {
   const bindings = new Map<string, LocalBinding>();
   const runnable = localize(JSON.parse(definition) as Json, bindings);
   return {
     name,
     arn: stateMachineArn(name),
-    description: spec.description,
+    description,
     definition,
     machine: new StateMachine(runnable as StateMachineDefinition),
     bindings,

@@ -6,7 +6,9 @@ import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/
 import { loadHandler, lambdaContext, type AnyHandler } from '../lambda/invoke';
 import type { LambdaName } from '../../lambdas/registry';
 import { childExecutionArn, executionArn, mapRunArn } from './arns';
+import { REPLAY_RESULTS } from '../../statemachines/state-machines';
 import { evaluate, type CompiledStateMachine, type DistributedMapSpec, type TaskBinding } from './compile';
+import { expireOldResults } from './result-expiry';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -85,6 +87,8 @@ export class LocalStepFunctions {
     readonly machines: ReadonlyMap<string, CompiledStateMachine>,
     private readonly s3: S3Client,
     dataDir: string,
+    /** How a Task's handler is obtained: the registered one by default; tests wrap it to inject a fault. */
+    private readonly handlerOf: (lambda: LambdaName, load: () => AnyHandler) => AnyHandler = (_, load) => load(),
   ) {
     const directory = join(dataDir, 'stepfunctions');
     mkdirSync(directory, { recursive: true });
@@ -192,7 +196,7 @@ export class LocalStepFunctions {
    */
   private async invokeTask(binding: TaskBinding, input: Json): Promise<Json> {
     let handler = this.handlers.get(binding.lambda);
-    if (!handler) this.handlers.set(binding.lambda, (handler = loadHandler(binding.lambda)));
+    if (!handler) this.handlers.set(binding.lambda, (handler = this.handlerOf(binding.lambda, () => loadHandler(binding.lambda))));
     const event = binding.style === 'invoke' ? input?.Payload : input;
     let result: Json;
     try {
@@ -330,6 +334,11 @@ export class LocalStepFunctions {
   /** ResultWriter: `<Prefix>/<map run id>/manifest.json` + SUCCEEDED_0.json / FAILED_0.json, as AWS writes them. */
   private async writeResults(spec: DistributedMapSpec, input: Json, run: MapRunRecord, mapRunId: string, results: Json[]): Promise<Json> {
     const { Bucket, Prefix } = await evaluate(spec.resultWriter!, input);
+    if (Prefix === REPLAY_RESULTS.prefix) {
+      await expireOldResults(this.s3, Bucket, Prefix, REPLAY_RESULTS.expireAfterDays).catch((error: Error) =>
+        console.error(`[stepfunctions] could not expire old ${Prefix}/ objects: ${error.message}`),
+      );
+    }
     const base = `${Prefix ? `${String(Prefix).replace(/\/$/, '')}/` : ''}${mapRunId}`;
     const stop = new Date().toISOString();
     const files: Record<string, { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };

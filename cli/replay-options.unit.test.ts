@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { replayInputFromFlags } from './replay-options';
+import { plainNotes } from './replay-run';
+
+describe('replay flags', () => {
+  it.each([
+    [{}, /^--target is required: "projections" \(the read models\) or "stream"/],
+    [{ target: 'nowhere' }, /^--target must be "projections" or "stream", got "nowhere"$/],
+    [{ target: 'stream', rebuild: true }, /^--rebuild empties read models before replaying into them, so it needs --target projections/],
+    [{ target: 'stream', projections: 'cart-summary' }, /^--projections chooses read models, so it needs --target projections/],
+    [{ target: 'projections', projections: 'nope,cart-summary' }, /^--projections: unknown "nope"; known: cart-summary, item-popularity$/],
+    [{ target: 'projections', projections: ' , ' }, /^--projections needs at least one name/],
+    [{ target: 'projections', from: 'yesterday' }, /^--from must be an ISO-8601 date-time with an offset, e\.g\. 2024-05-01T10:00:00Z; got "yesterday"$/],
+    [{ target: 'projections', from: '2024-05-02T00:00:00Z', to: '2024-05-01T00:00:00Z' }, /^--from 2024-05-02T00:00:00Z is after --to 2024-05-01T00:00:00Z$/],
+    [{ target: 'projections', 'max-bad-lines': '-1' }, /^--max-bad-lines must be a whole number \(0 or more\), got "-1"$/],
+    [{ target: 'projections', 'max-bad-lines-percent': '120' }, /^--max-bad-lines-percent must be a percentage from 0 to 100, got "120"$/],
+  ])('%j is refused with a message naming the flag', (flags, message) => {
+    expect(() => replayInputFromFlags(flags)).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(message) }));
+  });
+
+  it('turns good flags into the state machine input', () => {
+    expect(
+      replayInputFromFlags({ target: 'projections', projections: 'cart-summary', rebuild: true, 'dry-run': true, 'max-bad-lines': '5', 'max-bad-lines-percent': '0.5', from: '2024-05-01T10:00:00Z' }),
+    ).toEqual({ target: 'projections', projections: ['cart-summary'], rebuild: true, dryRun: true, maxBadLines: 5, maxBadLinesPercent: 0.5, from: '2024-05-01T10:00:00Z' });
+  });
+});
+
+describe('the replay command', () => {
+  // The endpoint port points nowhere: a bad argument must be refused before anything is called.
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'replay.ts'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, STEPFUNCTIONS_PORT: '9' },
+      timeout: 60_000,
+    });
+
+  it.each([
+    [['--target', 'stream', '--rebuild'], /--rebuild empties read models/],
+    [['--target', 'projections', '--projections', 'nope'], /--projections: unknown "nope"/],
+  ])('exits 2 with a precise message for %j, starting nothing', (args, message) => {
+    const result = run(...args);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(message) });
+    expect(result.stdout).not.toMatch(/started/);
+  });
+});
+
+describe('plain notes of a run', () => {
+  it('says when nothing was replayed, where bad lines are, and which events the backfill refused', () => {
+    expect(plainNotes({ note: 'nothing was replayed: the archive holds no archive object' }, 'r')).toEqual(['nothing was replayed: the archive holds no archive object']);
+    expect(plainNotes({ badLines: { total: 2, byReason: { 'not-json': 1, duplicate: 1 }, setAsideUnder: 's3://b/replay-rejects/r/' } }, 'r')).toEqual([
+      '2 bad line(s) set aside, not replayed (1 not-json, 1 duplicate) under s3://b/replay-rejects/r/; list them: npm run replay-rejects -- --execution r',
+    ]);
+    expect(plainNotes({ refused: 1, firstRefused: [{ eventId: 'e-1' }] }, 'b')[0]).toMatch(/^1 event\(s\) of the event store are refused by the CDC and were not archived \(first: e-1\)/);
+    expect(plainNotes({ badLines: { total: 0 }, refused: 0 }, 'r')).toEqual([]);
+  });
+});
