@@ -23,17 +23,19 @@ export function serviceUnavailable(what = 'the data store'): HttpError {
  * validation error, a bug) is not a 503: it stays a 500, so it gets noticed.
  */
 export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 10) return false;
+  // Not `instanceof Error`: Node's own socket errors come from another realm under some runners (jest's vm).
+  if (typeof error !== 'object' || error === null || depth > 10) return false;
   const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
   const sdkError = error as Parameters<typeof isTransientError>[0];
   if (isTransientError(sdkError) || isThrottlingError(sdkError)) return true;
   if (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) return true;
   // A transaction refused only because DynamoDB throttled it or another one held its items: retryable too.
-  if (error.name === 'TransactionCanceledException') {
+  const { name, cause } = error as { name?: unknown; cause?: unknown };
+  if (name === 'TransactionCanceledException') {
     const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
     if (reasons.some((r) => r.Code === 'ThrottlingError' || r.Code === 'TransactionConflict')) return true;
   }
-  return isDependencyUnavailable(error.cause, depth + 1);
+  return isDependencyUnavailable(cause, depth + 1);
 }
 
 /**

@@ -54,6 +54,8 @@ describe('isDependencyUnavailable', () => {
     expect(isDependencyUnavailable(await sdkErrorFor('throttle'))).toBe(true);
     expect(isDependencyUnavailable(await sdkErrorFor('server-error'))).toBe(true);
     expect(isDependencyUnavailable(new IdempotencyPersistenceLayerError('Failed to delete record from idempotency store', { cause: timeout as Error }))).toBe(true);
+    // Node's own socket errors, as the SDK rethrows them (a dropped connection; a refused one).
+    expect(isDependencyUnavailable(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }))).toBe(true);
     expect(isDependencyUnavailable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
   });
 
@@ -66,15 +68,15 @@ describe('isDependencyUnavailable', () => {
 });
 
 describe('the HTTP handlers\' DynamoDB budget', () => {
-  it('gives up on a frozen endpoint within its documented ~6.2 s, far inside the 30 s of API Gateway', async () => {
+  it('gives up on a frozen endpoint within its documented ~8.2 s, far inside the 30 s of API Gateway', async () => {
     const started = Date.now();
     const error = await sdkErrorFor('hang', dynamoDbClient(HTTP_HANDLER_DYNAMODB_BUDGET));
     const elapsed = Date.now() - started;
     expect(isDependencyUnavailable(error)).toBe(true);
     expect((error as { $metadata?: { attempts?: number } }).$metadata?.attempts).toBe(HTTP_HANDLER_DYNAMODB_BUDGET.maxAttempts);
     expect(elapsed).toBeGreaterThanOrEqual(HTTP_HANDLER_DYNAMODB_BUDGET.requestTimeoutMs * HTTP_HANDLER_DYNAMODB_BUDGET.maxAttempts - 100);
-    expect(elapsed).toBeLessThan(10_000);
-  }, 20_000);
+    expect(elapsed).toBeLessThan(HTTP_HANDLER_DYNAMODB_BUDGET.requestTimeoutMs * HTTP_HANDLER_DYNAMODB_BUDGET.maxAttempts + 2_000);
+  }, 30_000);
 });
 
 describe('serviceUnavailable', () => {
@@ -122,12 +124,13 @@ describe('cart and read API handlers while DynamoDB does not answer', () => {
     Object.assign(process.env, { EVENT_STORE_TABLE: 'events', IDEMPOTENCY_TABLE: 'idem', CART_SUMMARY_TABLE: 'summary', ITEM_POPULARITY_TABLE: 'popularity', POWERTOOLS_METRICS_DISABLED: 'true' });
   });
 
+  // One hangs (the budget's timeouts answer), the others fail fast (DynamoDB's 500, its throttling): same 503.
   it.each([
-    ['cart API, a read', 'cartApi', 'GET /carts/{cartId}', '/carts/0b7e8f5e-6a55-4c1e-8a3a-1d2f3c4b5a69', { pathParameters: { cartId: '0b7e8f5e-6a55-4c1e-8a3a-1d2f3c4b5a69' } }],
-    ['cart API, a keyed command', 'cartApi', 'POST /carts', '/carts', { headers: { 'idempotency-key': 'k-1' } }],
-    ['read API', 'readApi', 'GET /read/items/top', '/read/items/top', {}],
-  ] as const)('%s: 503 SERVICE_UNAVAILABLE with Retry-After, not a 500, within the budget', async (_, lambda, routeKey, rawPath, extra) => {
-    mode = 'hang';
+    ['cart API, a read, DynamoDB frozen', 'hang', 'cartApi', 'GET /carts/{cartId}', '/carts/0b7e8f5e-6a55-4c1e-8a3a-1d2f3c4b5a69', { pathParameters: { cartId: '0b7e8f5e-6a55-4c1e-8a3a-1d2f3c4b5a69' } }],
+    ['cart API, a keyed command, DynamoDB failing', 'server-error', 'cartApi', 'POST /carts', '/carts', { headers: { 'idempotency-key': 'k-1' } }],
+    ['read API, DynamoDB throttling', 'throttle', 'readApi', 'GET /read/items/top', '/read/items/top', {}],
+  ] as const)('%s: 503 SERVICE_UNAVAILABLE with Retry-After, not a 500, within the budget', async (_, fault, lambda, routeKey, rawPath, extra) => {
+    mode = fault;
     const entry = lambda === 'cartApi' ? '../cart-api/handler' : '../read-api/handler';
     const { handler } = (await import(entry)) as { handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }> };
     const started = Date.now();
