@@ -3,13 +3,24 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { awsCallRecording } from './aws-call-recorder';
 
 /**
  * Client factories for every adapter. Endpoints come from the SDK's own service-specific variables
  * (AWS_ENDPOINT_URL_DYNAMODB, _KINESIS, _S3, _SFN), which the local stack sets and AWS leaves unset, so the
  * same handler code talks to the emulators locally and to AWS when deployed.
+ *
+ * Under the tests (AWS_CALL_RECORDING_DIR set) every client also records the IAM requests of the calls that the
+ * Lambda handlers make (aws-call-recorder.ts), the evidence infra/iam-evidence.test.ts checks the roles against.
  */
+
+function recorded<T extends { middlewareStack: { use(pluggable: any): void } }>(client: T): T {
+  const recording = awsCallRecording();
+  if (recording) client.middlewareStack.use(recording);
+  return client;
+}
 
 /** How long one DynamoDB call may take: per attempt (connect, then the whole response) and the attempts in all. */
 export interface DynamoDbBudget {
@@ -36,11 +47,13 @@ export const HTTP_HANDLER_DYNAMODB_BUDGET: DynamoDbBudget = { connectionTimeoutM
 const BACKGROUND_DYNAMODB_BUDGET: DynamoDbBudget = { connectionTimeoutMs: 2_000, requestTimeoutMs: 30_000, maxAttempts: 3 };
 
 export function dynamoDbClient(budget: DynamoDbBudget = BACKGROUND_DYNAMODB_BUDGET): DynamoDBClient {
-  return new DynamoDBClient({
-    maxAttempts: budget.maxAttempts,
-    // Without throwOnRequestTimeout, a request over requestTimeout only logs a warning and goes on waiting.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true }),
-  });
+  return recorded(
+    new DynamoDBClient({
+      maxAttempts: budget.maxAttempts,
+      // Without throwOnRequestTimeout, a request over requestTimeout only logs a warning and goes on waiting.
+      requestHandler: new NodeHttpHandler({ connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true }),
+    }),
+  );
 }
 
 export function dynamoDbDocumentClient(client: DynamoDBClient = dynamoDbClient()): DynamoDBDocumentClient {
@@ -51,19 +64,25 @@ export function dynamoDbDocumentClient(client: DynamoDBClient = dynamoDbClient()
 
 /** HTTP/1.1: kinesalite refuses HTTP/2, and nothing here needs SubscribeToShard. */
 export function kinesisClient(): KinesisClient {
-  return new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }) });
+  return recorded(new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }) }));
 }
 
 export function s3Client(): S3Client {
   const local = Boolean(process.env.AWS_ENDPOINT_URL_S3);
-  return new S3Client({
-    // s3rver serves path-style only, and stores streamed bodies wrongly under the default checksum mode.
-    forcePathStyle: local,
-    requestChecksumCalculation: local ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-    responseChecksumValidation: local ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-  });
+  return recorded(
+    new S3Client({
+      // s3rver serves path-style only, and stores streamed bodies wrongly under the default checksum mode.
+      forcePathStyle: local,
+      requestChecksumCalculation: local ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: local ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    }),
+  );
 }
 
 export function sfnClient(): SFNClient {
-  return new SFNClient({});
+  return recorded(new SFNClient({}));
+}
+
+export function sqsClient(): SQSClient {
+  return recorded(new SQSClient({}));
 }

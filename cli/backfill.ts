@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BackfillInput } from '../application/backfill';
-import { describeIssues } from '../application/replay';
-import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress, UsageError } from './replay-run';
+import { backfillInputFromFlags, COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress } from './replay-run';
 
 const USAGE = `usage: npm run backfill -- [--segments N] [--dry-run]
 
@@ -17,14 +15,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (values.segments !== undefined && !/^\d+$/.test(values.segments)) throw new UsageError(`--segments must be a whole number, got "${values.segments}"`);
-  const input = BackfillInput.safeParse({
-    ...(values.segments === undefined ? {} : { segments: Number(values.segments) }),
-    ...(values['dry-run'] ? { dryRun: true } : {}),
-  });
-  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^segments:/, '--segments:'));
+  const input = backfillInputFromFlags(values);
   const target = await resolveTarget('backfill', values);
-  const execution = await runWithProgress(target, 'backfill', input.data, { unit: 'segments', ...(values.name ? { executionName: values.name } : {}) });
+  const execution = await runWithProgress(target, 'backfill', input, { unit: 'segments', ...(values.name ? { executionName: values.name } : {}) });
   process.exitCode = report(execution);
 }
 

@@ -8,6 +8,9 @@ import {
   StopExecutionCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
+import type { z } from 'zod';
+import { BackfillInput } from '../application/backfill';
+import { describeIssues } from '../application/replay';
 
 // The SDK's notice about future Node.js releases is noise on an operator's terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -81,13 +84,32 @@ export interface RunOptions {
   readonly out?: NodeJS.WriteStream;
 }
 
+export interface BackfillFlags {
+  readonly segments?: string | undefined;
+  readonly 'dry-run'?: boolean | undefined;
+}
+
+export function backfillInputFromFlags(values: BackfillFlags): z.infer<typeof BackfillInput> {
+  if (values.segments !== undefined && !/^\d+$/.test(values.segments)) throw new UsageError(`--segments must be a whole number, got "${values.segments}"`);
+  const input = BackfillInput.safeParse({
+    ...(values.segments === undefined ? {} : { segments: Number(values.segments) }),
+    ...(values['dry-run'] ? { dryRun: true } : {}),
+  });
+  if (!input.success) throw new UsageError(describeIssues(input.error).replace(/^segments:/, '--segments:'));
+  return input.data;
+}
+
+/** Starts an execution named `<machine>-<timestamp>` unless a name is given. */
+export async function startExecution(target: Target, machine: string, input: unknown, executionName?: string): Promise<{ executionArn: string; name: string }> {
+  const name = executionName ?? `${machine}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const { executionArn } = await target.client.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }));
+  return { executionArn: executionArn!, name };
+}
+
 /** Starts the execution, shows progress until it ends, returns the final description. */
 export async function runWithProgress(target: Target, machine: string, input: unknown, options: RunOptions): Promise<DescribeExecutionCommandOutput> {
   const out = options.out ?? process.stdout;
-  const name = options.executionName ?? `${machine}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const { executionArn } = await target.client.send(
-    new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }),
-  );
+  const { executionArn } = await startExecution(target, machine, input, options.executionName);
   out.write(`started ${executionArn}\n  on ${target.where}, input ${JSON.stringify(input)}\n`);
 
   let interrupted = false;
@@ -106,7 +128,7 @@ export async function runWithProgress(target: Target, machine: string, input: un
     for (;;) {
       const execution = await target.client.send(new DescribeExecutionCommand({ executionArn }));
       if (!mapRunArn) {
-        const { mapRuns } = await target.client.send(new ListMapRunsCommand({ executionArn: executionArn! })).catch(() => ({ mapRuns: [] }));
+        const { mapRuns } = await target.client.send(new ListMapRunsCommand({ executionArn })).catch(() => ({ mapRuns: [] }));
         mapRunArn = mapRuns?.[0]?.mapRunArn;
       }
       const counts = mapRunArn ? (await target.client.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts : undefined;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PARTITION_PLACEHOLDER } from '../statemachines/state-machines';
 
 /**
  * What a state machine definition (ASL) needs from its deployment, read from the file itself so that CDK grants
@@ -16,6 +17,11 @@ export interface AslRequirements {
 
 const PLACEHOLDER = /\$\{([A-Za-z][A-Za-z0-9]*)\}/g;
 
+/** An optimized service integration as the ASL files write it: in the partition placeholder's partition. */
+export function serviceIntegration(action: string): string {
+  return `arn:\${${PARTITION_PLACEHOLDER}}:states:::${action}`;
+}
+
 export function readAslRequirements(file: string): AslRequirements {
   const text = readFileSync(file, 'utf8');
   return aslRequirements(text);
@@ -29,14 +35,14 @@ export function aslRequirements(text: string): AslRequirements {
     if (state.Type !== 'Map') return;
     if (state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') found.distributedMap = true;
     const reader = state.ItemReader;
-    if (reader?.Resource === 'arn:aws:states:::s3:listObjectsV2') {
+    if (reader?.Resource === serviceIntegration('s3:listObjectsV2')) {
       found.listedBuckets.add(placeholderIn(reader.Parameters?.Bucket, 'ItemReader.Parameters.Bucket'));
     } else if (reader) {
       throw new Error(`unsupported ItemReader ${String(reader.Resource)}: grant its permissions in infra/ before using it`);
     }
     const writer = state.ResultWriter;
     if (writer) {
-      if (writer.Resource !== 'arn:aws:states:::s3:putObject') throw new Error(`unsupported ResultWriter ${String(writer.Resource)}`);
+      if (writer.Resource !== serviceIntegration('s3:putObject')) throw new Error(`unsupported ResultWriter ${String(writer.Resource)}`);
       const prefix = writer.Parameters?.Prefix;
       if (typeof prefix !== 'string' || prefix === '') throw new Error('a ResultWriter needs a fixed Prefix, so that its grant can be scoped to it');
       found.resultWriters.push({ bucket: placeholderIn(writer.Parameters?.Bucket, 'ResultWriter.Parameters.Bucket'), prefix });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 import { STATE_MACHINE_FILES } from './cart-stack';
-import { aslRequirements, lambdaNameOfPlaceholder } from './asl-definition';
+import { aslRequirements, lambdaNameOfPlaceholder, serviceIntegration } from './asl-definition';
+import { PARTITION_PLACEHOLDER } from '../statemachines/state-machines';
 import { PROJECT_ROOT } from './constructs/registry-functions';
 import { LAMBDAS } from '../lambdas/registry';
 
@@ -13,11 +14,15 @@ describe.each(Object.entries(STATE_MACHINE_FILES))('statemachines: %s', (_name, 
 
   test('is valid ASL (asl-validator) once its placeholders are substituted as CDK does', () => {
     const substituted = text.replace(/\$\{([A-Za-z0-9]+)\}/g, (_all, name: string) =>
-      name.endsWith('FunctionArn') ? `arn:aws:lambda:us-east-1:123456789012:function:${name}` : 'example-bucket',
+      name === PARTITION_PLACEHOLDER ? 'aws' : name.endsWith('FunctionArn') ? `arn:aws:lambda:us-east-1:123456789012:function:${name}` : 'example-bucket',
     );
     const result = aslValidator(JSON.parse(substituted));
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
+  });
+
+  test('names no partition literally (arn:aws: breaks in aws-cn and aws-us-gov): service integrations use ${Partition}', () => {
+    expect(text).not.toMatch(/"arn:aws[a-z-]*:/);
   });
 
   test('every function placeholder names a Lambda of lambdas/registry.ts', () => {
@@ -35,13 +40,13 @@ describe('aslRequirements', () => {
   test('finds placeholders, distributed maps, listed buckets and result writer prefixes', () => {
     const requirements = aslRequirements(
       definition({
-        ItemReader: { Resource: 'arn:aws:states:::s3:listObjectsV2', Parameters: { Bucket: '${ArchiveBucket}', 'Prefix.$': '$.p' } },
+        ItemReader: { Resource: serviceIntegration('s3:listObjectsV2'), Parameters: { Bucket: '${ArchiveBucket}', 'Prefix.$': '$.p' } },
         ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'X', States: { X: { Type: 'Pass', End: true } } },
-        ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${ArchiveBucket}', Prefix: 'results' } },
+        ResultWriter: { Resource: serviceIntegration('s3:putObject'), Parameters: { Bucket: '${ArchiveBucket}', Prefix: 'results' } },
       }),
     );
     expect(requirements).toEqual({
-      placeholders: ['ArchiveBucket', 'StepFunctionArn'],
+      placeholders: ['ArchiveBucket', PARTITION_PLACEHOLDER, 'StepFunctionArn'],
       distributedMap: true,
       listedBuckets: ['ArchiveBucket'],
       resultWriters: [{ bucket: 'ArchiveBucket', prefix: 'results' }],
@@ -55,8 +60,8 @@ describe('aslRequirements', () => {
 
   test('refuses what it cannot grant precisely: another ItemReader, a bucket that is not a placeholder, a ResultWriter without prefix', () => {
     expect(() => aslRequirements(definition({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: '${B}' } } }))).toThrow(/unsupported ItemReader/);
-    expect(() => aslRequirements(definition({ ItemReader: { Resource: 'arn:aws:states:::s3:listObjectsV2', Parameters: { Bucket: 'fixed' } } }))).toThrow(/Placeholder/);
-    expect(() => aslRequirements(definition({ ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${B}' } } }))).toThrow(/fixed Prefix/);
+    expect(() => aslRequirements(definition({ ItemReader: { Resource: serviceIntegration('s3:listObjectsV2'), Parameters: { Bucket: 'fixed' } } }))).toThrow(/Placeholder/);
+    expect(() => aslRequirements(definition({ ResultWriter: { Resource: serviceIntegration('s3:putObject'), Parameters: { Bucket: '${B}' } } }))).toThrow(/fixed Prefix/);
   });
 
   test('placeholder ${ReplayObjectFunctionArn} names the Lambda replayObject', () => {

@@ -4,7 +4,7 @@ import { MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, CART_SUMMARY_KEY } from '../adapters/dynamodb/projection-tables';
-import { cdcPipeSettings } from '../lambdas/cdc-enrichment/pipe-settings';
+import { cdcPipeSettings, DYNAMODB_STREAM_RETENTION_SECONDS } from '../lambdas/cdc-enrichment/pipe-settings';
 import type { DeploymentConfig } from './config';
 import { CartHttpApi } from './constructs/cart-http-api';
 import { CdcPipe } from './constructs/cdc-pipe';
@@ -19,7 +19,7 @@ import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions
 import { StreamConsumers } from './constructs/stream-consumers';
 import { pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
 import { wireLambda } from './lambda-wiring';
-import { STREAM_CONSUMERS } from './stream-consumer-settings';
+import { checkRecordAgesAgainstRetention, STREAM_CONSUMERS } from './stream-consumer-settings';
 
 export interface CartStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -52,7 +52,7 @@ export class CartStack extends Stack {
     const logRetention = config.logRetentionDays as RetentionDays;
 
     const functions = new RegistryFunctions(this, 'Lambdas', { stage, logRetention });
-    const eventStore = new EventStore(this, 'EventStore', { stage });
+    const eventStore = new EventStore(this, 'EventStore', { stage, adoptStreamArn: config.adoptEventStoreStreamArn });
     const events = new EventsStream(this, 'EventsStream', { stage, shardCount: config.kinesisShardCount, retentionHours: config.kinesisRetentionHours });
     const projections = new ProjectionTables(this, 'Projections', {
       stage,
@@ -81,6 +81,14 @@ export class CartStack extends Stack {
     });
 
     const pipeSettings = cdcPipeSettings('event-per-item');
+    checkRecordAgesAgainstRetention([
+      { name: 'CDC Pipe', maximumRecordAgeInSeconds: pipeSettings.source.MaximumRecordAgeInSeconds, retentionSeconds: DYNAMODB_STREAM_RETENTION_SECONDS },
+      ...STREAM_CONSUMERS.map((consumer) => ({
+        name: `consumer ${consumer.name}`,
+        maximumRecordAgeInSeconds: consumer.maximumRecordAgeInSeconds,
+        retentionSeconds: config.kinesisRetentionHours * 3600,
+      })),
+    ]);
     const pipeName = `${stage}-cart-cdc`;
     const pipe = new CdcPipe(this, 'CdcPipe', {
       name: pipeName,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aws, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -17,6 +17,7 @@ import { HTTP_ROUTES } from '../lambdas/http-routes';
 import { METRIC, metricsNamespaceFor } from '../lambdas/metric-names';
 import { LAMBDAS } from '../lambdas/registry';
 import { lambdaNameOfPlaceholder, readAslRequirements } from './asl-definition';
+import { PARTITION_PLACEHOLDER } from '../statemachines/state-machines';
 import type { CartStack } from './cart-stack';
 import { STATE_MACHINE_FILES } from './cart-stack';
 import { PROJECT_ROOT, REGISTRY_METADATA_KEY } from './constructs/registry-functions';
@@ -245,7 +246,7 @@ describe('Kinesis and its consumers', () => {
     template.hasResourceProperties('AWS::Kinesis::Stream', {
       StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
       StreamModeDetails: { StreamMode: 'ON_DEMAND' },
-      RetentionPeriodHours: 24,
+      RetentionPeriodHours: 168,
     });
   });
 
@@ -374,7 +375,7 @@ describe('replay and backfill state machines', () => {
     expect(Object.keys(properties.DefinitionSubstitutions).sort()).toEqual([...requirements.placeholders].sort());
     for (const placeholder of requirements.placeholders) {
       const lambda = lambdaNameOfPlaceholder(placeholder);
-      const expected = lambda ? stack.functions.get(lambda).functionArn : stack.archive.bucket.bucketName;
+      const expected = placeholder === PARTITION_PLACEHOLDER ? Aws.PARTITION : lambda ? stack.functions.get(lambda).functionArn : stack.archive.bucket.bucketName;
       expect(properties.DefinitionSubstitutions[placeholder]).toEqual(resolve(expected));
     }
   });

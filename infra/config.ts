@@ -20,7 +20,12 @@ export const DeploymentConfigSchema = z
       .default(30),
     /** Unset or 0: on-demand capacity mode. A number: provisioned with that many shards. */
     kinesisShardCount: z.coerce.number().int().min(0).max(500).default(0),
-    kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(24),
+    /**
+     * How long the events stream keeps records. 7 days by default: a consumer that gives up on a record after 12 h
+     * (lambdas/consumers.ts) leaves 6.5 days to read it again, a weekend included. Extended retention is billed per
+     * GB-month (on demand) or shard-hour (provisioned); 24 h is the cheapest the synth accepts.
+     */
+    kinesisRetentionHours: z.coerce.number().int().min(24).max(8760).default(168),
     archiveInfrequentAccessAfterDays: z.coerce.number().int().min(30).default(30),
     archiveGlacierInstantRetrievalAfterDays: z.coerce.number().int().min(60).default(90),
     archiveNoncurrentVersionsExpireAfterDays: positiveInt(30),
@@ -30,6 +35,13 @@ export const DeploymentConfigSchema = z
     jwtAudience: z.string().min(1).optional(),
     apiThrottleRateLimit: positiveInt(200),
     apiThrottleBurstLimit: positiveInt(400),
+    /**
+     * After a destroy: the stream ARN of the retained event store table (`aws dynamodb describe-table --table-name
+     * <stage>-cart-events --query Table.LatestStreamArn`), which the stack then adopts instead of creating it.
+     */
+    adoptEventStoreStreamArn: z.string().regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-z][a-z0-9-]*-cart-events\/stream\/.+$/, {
+      error: 'adoptEventStoreStreamArn must be the LatestStreamArn of a retained <stage>-cart-events table',
+    }).optional(),
     /** Optional e-mail subscription on the alarm topic. */
     alarmEmail: z.email().optional(),
     alarmConsumerIteratorAgeMs: positiveInt(60_000),

@@ -33,6 +33,7 @@ export const PRICES = {
 
 export const FIXED_MONTHLY = [
   'Kinesis on-demand stream: $0.04 per stream-hour (~$29/month), whatever the traffic',
+  'Kinesis retention beyond 24 h (default 7 days, kinesisRetentionHours): on demand about $0.10 per GB-month of data kept (~0.35 GB per million events held 6 more days: under $0.01); provisioned $0.02 per shard-hour (check the pricing page)',
   'Seed: one provisioned shard, $0.015 per shard-hour (~$11/month), capped at 1,000 records/s by its single partition key',
   'EventBridge Pipes polling an idle DynamoDB stream: ~4 GetRecords/s per stream shard (~$2/month per shard at $0.20 per million)',
   'KMS key of the alarm topic: $1/month; CloudWatch: dashboard $3/month, alarms $0.10 each per month',

@@ -1,6 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -17,7 +17,7 @@ export const REPLAY_RESULTS_PREFIX = REPLAY_RESULTS.prefix;
 
 /** The resources a handler may be given. */
 export interface WiringResources {
-  readonly eventStore: Table;
+  readonly eventStore: ITable;
   readonly idempotency: Table;
   readonly eventsStream: Stream;
   readonly cartSummary: Table;
@@ -59,9 +59,14 @@ function readProjections(fn: NodejsFunction, { cartSummary, itemPopularity }: Wi
   allow(fn, ['dynamodb:GetItem', 'dynamodb:Query'], [itemPopularity.tableArn, `${itemPopularity.tableArn}/index/${ITEM_POPULARITY_RANKING.indexName}`]);
 }
 
-/** cart-summary: conditional Put per cart; item-popularity: TransactWriteItems of Updates (authorised per item). */
+/**
+ * Packed writes (adapters/dynamodb/packed-writes.ts): one BatchGetItem over both tables for the carts a warm
+ * container has not cached, then cart-summary conditional Puts and item-popularity Updates in TransactWriteItems
+ * (authorised per item as PutItem / UpdateItem).
+ */
 function writeProjections(fn: NodejsFunction, resources: WiringResources): void {
   readProjections(fn, resources);
+  allow(fn, ['dynamodb:BatchGetItem'], [resources.cartSummary.tableArn, resources.itemPopularity.tableArn]);
   allow(fn, ['dynamodb:PutItem'], [resources.cartSummary.tableArn]);
   allow(fn, ['dynamodb:UpdateItem'], [resources.itemPopularity.tableArn]);
 }

@@ -15,3 +15,21 @@ export const STREAM_CONSUMERS: readonly (Omit<StreamConsumerSettings, 'function'
     startingPosition: consumer.startingPosition,
   }),
 );
+
+/** The least time a dead-lettered record stays readable in its source after its consumer gave up on it. */
+export const MINIMUM_TIME_TO_ACT_SECONDS = 12 * 60 * 60;
+
+/**
+ * Every record age limit must leave time to act before the source trims the record: the dead-letter message of a
+ * stream source names the record (shard, sequence number), it does not carry it. Throws at synth otherwise.
+ */
+export function checkRecordAgesAgainstRetention(limits: readonly { name: string; maximumRecordAgeInSeconds: number | undefined; retentionSeconds: number }[]): void {
+  for (const { name, maximumRecordAgeInSeconds, retentionSeconds } of limits) {
+    if (maximumRecordAgeInSeconds === undefined || maximumRecordAgeInSeconds + MINIMUM_TIME_TO_ACT_SECONDS > retentionSeconds) {
+      throw new Error(
+        `${name}: MaximumRecordAgeInSeconds ${maximumRecordAgeInSeconds ?? 'unset (infinite)'} leaves less than ${MINIMUM_TIME_TO_ACT_SECONDS / 3600} h ` +
+          `before its source trims the record (retention ${retentionSeconds / 3600} h): lower the age or raise the retention`,
+      );
+    }
+  }
+}

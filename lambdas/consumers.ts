@@ -24,13 +24,22 @@ export interface KinesisConsumerSettings {
   readonly reportBatchItemFailures: true;
 }
 
+/**
+ * A consumer gives up on a record after 12 hours: well inside the events stream's retention (at least 24 h,
+ * 7 days by default: infra/config.ts kinesisRetentionHours), because the on-failure destination receives only the
+ * batch's shard and sequence numbers (Lambda developer guide, "Kinesis: on-failure destinations"): the records
+ * themselves must still be in the stream when someone reads them again. The synth refuses a retention that
+ * leaves less than 12 hours after this age (infra/stream-consumer-settings.ts).
+ */
+export const CONSUMER_MAXIMUM_RECORD_AGE_SECONDS = 12 * 60 * 60;
+
 export const KINESIS_CONSUMERS = {
   eventLog: {
     lambda: 'eventLog',
     batchSize: 100,
     maximumBatchingWindowInSeconds: 1,
     maximumRetryAttempts: 3,
-    maximumRecordAgeInSeconds: 24 * 60 * 60,
+    maximumRecordAgeInSeconds: CONSUMER_MAXIMUM_RECORD_AGE_SECONDS,
     bisectBatchOnFunctionError: true,
     startingPosition: 'TRIM_HORIZON',
     parallelizationFactor: 1,
@@ -43,7 +52,7 @@ export const KINESIS_CONSUMERS = {
     maximumBatchingWindowInSeconds: 0,
     // A projection that skips a record drifts until the next event of that cart catches it up: retry longer.
     maximumRetryAttempts: 10,
-    maximumRecordAgeInSeconds: 24 * 60 * 60,
+    maximumRecordAgeInSeconds: CONSUMER_MAXIMUM_RECORD_AGE_SECONDS,
     bisectBatchOnFunctionError: true,
     startingPosition: 'TRIM_HORIZON',
     parallelizationFactor: 1,

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       await running.stop();
       process.exit(0);
     } catch (error) {
-      console.error(`[${name}] failed to stop cleanly after ${reason}:`, error);
+      console.error(`failed to stop cleanly after ${reason}:`, error);
       process.exit(1);
     }
   };
@@ -39,6 +39,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(`[${process.argv[2]}] failed to start:`, error);
+  console.error('failed to start:', error);
   process.exit(1);
 });

@@ -16,4 +16,14 @@ describe('the data-folder lock', () => {
     expect(readFileSync(join(dataDir, 'stack.pid'), 'utf8')).toBe(String(holder));
     expect(existsSync(join(dataDir, 'keep-me'))).toBe(true);
   });
+
+  it('a refused start, once stopped, leaves the running stack its lock (a third start must be refused too)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const holder = process.ppid;
+    writeFileSync(join(dataDir, 'stack.pid'), String(holder));
+    const refused = new LocalStack(loadLocalConfig({ LOCAL_DATA_DIR: dataDir }), { log: () => undefined });
+    await expect(refused.start()).rejects.toThrow(/another local stack/);
+    await refused.stop();
+    expect(readFileSync(join(dataDir, 'stack.pid'), 'utf8')).toBe(String(holder));
+  });
 });

@@ -33,6 +33,12 @@ export interface LocalStackOptions {
   readonly inMemoryDynamoDb?: boolean;
   /** Run the Lambda handlers from these bundles (local/lambda/bundle.ts) instead of the TypeScript sources. */
   readonly lambdaBundlesDir?: string;
+  /**
+   * Also show what the components print on stdout (their activity: DynamoDB Local's banner, one event-log line
+   * per event, each archived object). Without it only their stderr is shown: the errors and warnings that need
+   * attention.
+   */
+  readonly verbose?: boolean;
 }
 
 /**
@@ -42,6 +48,8 @@ export interface LocalStackOptions {
 export class LocalStack {
   private readonly children = new Map<ProcessName, Child>();
   private stopping = false;
+  /** Set once this stack holds the data folder's lock: only then is the lock its to remove. */
+  private holdsLock = false;
   private readonly log: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
 
@@ -81,24 +89,30 @@ export class LocalStack {
     this.stopping = true;
     const order: ProcessName[][] = [this.namesInPhase('service'), this.namesInPhase('emulator')];
     for (const group of order) await Promise.all(group.map((name) => this.stopChild(name)));
-    rmSync(this.lockFile(), { force: true });
+    // A start refused by another stack's lock must leave that lock in place.
+    if (this.holdsLock) rmSync(this.lockFile(), { force: true });
   }
 
   private namesInPhase(phase: 'emulator' | 'service'): ComponentName[] {
     return (Object.keys(COMPONENTS) as ComponentName[]).filter((name) => COMPONENTS[name].phase === phase);
   }
 
-  private async spawnChild(name: ProcessName): Promise<void> {
+  private async spawnChild(name: ProcessName, restart = false): Promise<void> {
+    const started = Date.now();
     const child = await this.spawnNode(name);
     this.children.set(name, child);
+    let ready = false;
     child.process.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      // A component that dies before it is ready during the first start fails start() itself: no restart.
+      if (this.stopping || (!ready && !restart)) return;
       this.log(`[stack] ${name} exited (${signal ?? `code ${code}`}); restarting in ${RESTART_DELAY_MS} ms`);
       setTimeout(() => {
-        if (!this.stopping) this.spawnChild(name).catch((error) => this.log(`[stack] ${name} failed to restart: ${error}`));
+        if (!this.stopping) this.spawnChild(name, true).catch((error) => this.log(`[stack] ${name} failed to restart: ${error}`));
       }, RESTART_DELAY_MS);
     });
     await child.ready;
+    ready = true;
+    this.log(`[stack] ${name} ${restart ? 'restarted' : 'ready'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
 
   private async spawnNode(name: ComponentName): Promise<Child> {
@@ -106,7 +120,9 @@ export class LocalStack {
     const process = spawn(
       globalThis.process.execPath,
       [...(component.nodeOptions ?? []), '--import', 'tsx', join(PROJECT_ROOT, 'local', 'run-component.ts'), name],
-      { cwd: PROJECT_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+      // A process group of its own: a Ctrl-C in the terminal reaches only this supervisor, which then stops the
+      // services before the emulators they talk to (a component whose supervisor dies exits on disconnect).
+      { cwd: PROJECT_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
     );
     this.pipeOutput(name, process);
     const ready = new Promise<void>((resolve, reject) => {
@@ -128,9 +144,12 @@ export class LocalStack {
   }
 
   private pipeOutput(name: ProcessName, child: ChildProcess): void {
-    for (const stream of [child.stdout, child.stderr]) {
+    const streams = this.options.verbose ? [child.stdout, child.stderr] : [child.stderr];
+    for (const stream of streams) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.log(`[${name}] ${line}`));
     }
+    // Unread output would fill the pipe and block the component: drain what is not shown.
+    if (!this.options.verbose) child.stdout?.resume();
   }
 
   private lockFile(): string {
@@ -149,6 +168,7 @@ export class LocalStack {
     if (this.options.fresh) rmSync(this.config.dataDir, { recursive: true, force: true });
     mkdirSync(this.config.dataDir, { recursive: true });
     writeFileSync(lock, String(process.pid));
+    this.holdsLock = true;
   }
 }
 

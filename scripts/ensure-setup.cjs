@@ -49,6 +49,31 @@ if (javaMajor === undefined || javaMajor < 17) {
   }
 }
 
+// The console's browser tests (npm test only: `--browser`) drive Debian's headless Chromium with playwright-core,
+// which cannot download a browser of its own here.
+if (process.argv.includes('--browser')) {
+  const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  const works = () => spawnSync(chromium, ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!works()) {
+    const canApt = process.getuid && process.getuid() === 0 && spawnSync('apt-get', ['--version']).status === 0;
+    if (!canApt || process.env.CHROMIUM_PATH) {
+      fail(`the browser tests need Chromium at ${chromium}, and it is not there.\n` +
+        '  Debian/Ubuntu: sudo apt-get install -y chromium\n' +
+        '  elsewhere:     install Chromium or Chrome and set CHROMIUM_PATH to its executable\n' +
+        'then run the command again.');
+    }
+    console.log('[setup] the browser tests need Chromium; installing Debian\'s chromium with apt-get...');
+    const update = spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (update.status !== 0 || install.status !== 0 || !works()) {
+      fail('installing Chromium failed: install it yourself (apt-get install chromium) or set CHROMIUM_PATH, and run again.');
+    }
+  }
+}
+
 /** node_modules may be newer than the lock yet from another branch: compare the recorded versions too. */
 function sameDependencies() {
   try {

@@ -38,6 +38,13 @@ export const STATE_MACHINES = {
 export type StateMachineName = keyof typeof STATE_MACHINES;
 
 /**
+ * Service integrations (`arn:${Partition}:states:::s3:listObjectsV2`) name the partition through this placeholder,
+ * never a literal `arn:aws:`: CDK fills it with the deployment's partition (aws, aws-cn, aws-us-gov), the local
+ * runner with `aws`.
+ */
+export const PARTITION_PLACEHOLDER = 'Partition';
+
+/**
  * Where the replay's Distributed Map writes its ResultWriter export (statemachines/replay.asl.json) in the archive
  * bucket, and how long the export is kept: the summary step reads it minutes after it is written, and nothing
  * reads it later. On AWS a lifecycle rule of the archive bucket expires it (infra/constructs/event-archive.ts);

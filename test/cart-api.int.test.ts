@@ -90,7 +90,8 @@ describe('cart API over HTTP', () => {
       ['removing more than the cart holds', () => ['DELETE', `/carts/${cartId}/items/IN-CART?quantity=3`, {}], 409, 'NOT_ENOUGH_QUANTITY', /holds 2/],
       ['a stale If-Match', () => ['POST', `/carts/${cartId}/items`, { body: { sku: 'A' }, headers: { 'if-match': '"1"' } }], 412, 'VERSION_MISMATCH', /expected version 1 but the cart is at version 2/],
       ['a body over 64 KB', () => ['POST', `/carts/${cartId}/items`, { body: { sku: 'A', note: 'x'.repeat(64 * 1024) } }], 413, 'PAYLOAD_TOO_LARGE', /65536 bytes/],
-      ['a body over 1 MB', () => ['POST', `/carts/${cartId}/items`, { rawBody: 'x'.repeat(2 * 1024 * 1024), headers: json }], 413, 'PAYLOAD_TOO_LARGE', /bytes/],
+      // The local server stops reading such a body early, and still names the API's limit, not its own.
+      ['a 10 MB body', () => ['POST', `/carts/${cartId}/items`, { rawBody: 'x'.repeat(10 * 1024 * 1024), headers: json }], 413, 'PAYLOAD_TOO_LARGE', /^the body must be at most 65536 bytes \(64 KB\)$/],
       ['a text/plain body', () => ['POST', `/carts/${cartId}/items`, { rawBody: '{"sku":"A"}', headers: { 'content-type': 'text/plain' } }], 415, 'UNSUPPORTED_MEDIA_TYPE', /application\/json/],
       ['a body without content-type', () => ['POST', `/carts/${cartId}/items`, { rawBody: '{"sku":"A"}' }], 415, 'UNSUPPORTED_MEDIA_TYPE', /JSON/],
     ];

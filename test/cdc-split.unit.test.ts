@@ -4,7 +4,7 @@ import type { StoreLayout } from '../domain/cdc';
 import type { EventEnvelope } from '../domain/events';
 import { createEnrichment } from '../lambdas/cdc-enrichment/enrich';
 import { EnrichmentOutputTooLarge, MAX_ENVELOPES_PER_RESPONSE } from '../lambdas/cdc-enrichment/output-limits';
-import { cartHistory, envelope, StreamRecordFactory, type Commit, type StreamRecordJson } from './support/cdc-stream-records';
+import { cartHistory, envelope, seedCartHistory, StreamRecordFactory, type Commit, type StreamRecordJson } from './support/cdc-stream-records';
 
 class CollectingDeadLetters implements DeadLetterQueue {
   readonly letters: DeadLetter[] = [];
@@ -18,15 +18,20 @@ function enrichment(layout: StoreLayout) {
   return { enrich: createEnrichment({ layout, deadLetters }), deadLetters };
 }
 
+type History = (cartId: string, length: number, closed: boolean) => EventEnvelope[];
+const ourHistory: History = (cartId, length) => cartHistory(cartId, length);
+/** What the seed could have written (no ItemRemoved; item names with spaces and odd characters), as lifted today. */
+const seedHistory: History = (cartId, length, closed) => seedCartHistory(cartId, length, { closed });
+
 /** Random commits on random carts, each cart's events valid and in version order, commits interleaved. */
-const commitsArbitrary = fc
-  .array(fc.record({ length: fc.integer({ min: 1, max: 12 }), commitSizes: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 12, maxLength: 12 }) }), {
-    minLength: 1,
-    maxLength: 5,
-  })
+const commitsOf = (history: History) => fc
+  .array(
+    fc.record({ length: fc.integer({ min: 1, max: 12 }), closed: fc.boolean(), commitSizes: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 12, maxLength: 12 }) }),
+    { minLength: 1, maxLength: 5 },
+  )
   .chain((carts) => {
-    const perCart: Commit[][] = carts.map(({ length, commitSizes }, index) => {
-      const events = cartHistory(`cart-${index}`, length);
+    const perCart: Commit[][] = carts.map(({ length, closed, commitSizes }, index) => {
+      const events = history(`cart-${index}`, length, closed);
       const commits: Commit[] = [];
       for (let at = 0, i = 0; at < events.length; i++) {
         const size = commitSizes[i % commitSizes.length]!;
@@ -48,6 +53,10 @@ const commitsArbitrary = fc
       return order;
     });
   });
+const commitsArbitrary = commitsOf(ourHistory);
+
+/** The seed has no ItemRemoved: in a seed table the same place holds another ItemAdded. */
+const asSeedCouldWrite = (event: EventEnvelope): EventEnvelope => (event.type === 'ItemRemoved' ? { ...event, type: 'ItemAdded' } : event);
 
 const committedEvents = (commits: readonly Commit[]) => commits.flatMap((commit) => commit.events);
 
@@ -66,12 +75,12 @@ async function splitInBatches(enrich: (records: unknown) => Promise<EventEnvelop
 }
 
 describe('splitting stream records into events', () => {
-  it.each<[StoreLayout, (factory: StreamRecordFactory, commits: Commit[]) => StreamRecordJson[]]>([
-    ['event-per-item', (factory, commits) => factory.eventPerItem(commits)],
-    ['aggregate-item', (factory, commits) => factory.aggregateItem(commits)],
-  ])('%s: yields exactly the committed events, each once, in version order per cart', async (layout, build) => {
+  it.each<[StoreLayout, (factory: StreamRecordFactory, commits: Commit[]) => StreamRecordJson[], History]>([
+    ['event-per-item', (factory, commits) => factory.eventPerItem(commits), ourHistory],
+    ['aggregate-item', (factory, commits) => factory.aggregateItem(commits), seedHistory],
+  ])('%s: yields exactly the committed events, each once, in version order per cart', async (layout, build, history) => {
     await fc.assert(
-      fc.asyncProperty(commitsArbitrary, fc.boolean(), fc.integer({ min: 1, max: 20 }), async (commits, dynamoDbLocal, batchSize) => {
+      fc.asyncProperty(commitsOf(history), fc.boolean(), fc.integer({ min: 1, max: 20 }), async (commits, dynamoDbLocal, batchSize) => {
         const factory = new StreamRecordFactory({ dynamoDbLocalEmptyMaps: dynamoDbLocal });
         const records = build(factory, commits);
         const { enrich, deadLetters } = enrichment(layout);
@@ -82,9 +91,9 @@ describe('splitting stream records into events', () => {
         if (layout === 'event-per-item') {
           expect(published.map(withoutMetadata)).toEqual(expected);
         } else {
-          // The seed stored no time and no schema version per event: the record supplies them.
-          expect(published.map(({ eventId, aggregateId, version, type, data }) => ({ eventId, aggregateId, version, type, data }))).toEqual(
-            expected.map(({ eventId, aggregateId, version, type, data }) => ({ eventId, aggregateId, version, type, data })),
+          // The seed's payloads arrive lifted to today's (current schemaVersion); it stored no time, the record supplies it.
+          expect(published.map(({ occurredAt: _at, ...rest }) => withoutMetadata({ ...rest, occurredAt: '' }))).toEqual(
+            expected.map((event) => ({ ...event, occurredAt: '' })),
           );
           expect(new Set(published.map((e) => e.occurredAt))).toEqual(new Set(['2026-09-21T14:13:20.000Z']));
         }
@@ -105,7 +114,8 @@ describe('splitting stream records into events', () => {
         const factory = new StreamRecordFactory();
         const records = factory.eventPerItem(commits);
         const seedFactory = new StreamRecordFactory();
-        const seedRecords = seedFactory.aggregateItem(commits);
+        const seedCommits = commits.map((commit) => ({ ...commit, events: commit.events.map(asSeedCouldWrite) }));
+        const seedRecords = seedFactory.aggregateItem(seedCommits);
         for (const position of positions) {
           const victim = records[position % records.length]!;
           records.splice(position % (records.length + 1), 0, { ...victim, eventName: 'REMOVE', dynamodb: { ...victim.dynamodb, OldImage: victim.dynamodb.NewImage, NewImage: undefined } });
@@ -116,7 +126,7 @@ describe('splitting stream records into events', () => {
         const perItem = enrichment('event-per-item');
         expect((await perItem.enrich(records)).map(withoutMetadata)).toEqual(committedEvents(commits));
         const seed = enrichment('aggregate-item');
-        expect((await seed.enrich(seedRecords)).map((e) => e.eventId)).toEqual(committedEvents(commits).map((e) => e.eventId));
+        expect((await seed.enrich(seedRecords)).map((e) => e.eventId)).toEqual(committedEvents(seedCommits).map((e) => e.eventId));
         expect([...perItem.deadLetters.letters, ...seed.deadLetters.letters]).toEqual([]);
       }),
       { numRuns: 60 },
@@ -163,8 +173,54 @@ describe('splitting stream records into events', () => {
 describe('the aggregate-item (seed) layout', () => {
   const factory = () => new StreamRecordFactory({ approximateCreationDateTime: 1_790_000_040 });
 
+  it('publishes a batch as the seed wrote it (INSERT, then MODIFYs) as today\'s events, and dead-letters a seed event of another cart', async () => {
+    const f = factory();
+    const cart = 'f3c1d2e4-0000-4000-8000-000000000001';
+    const opened = { EventUuid: 'e-1', AggregateUuid: cart, Name: 'CartOpened', Data: { shopping_cart_uuid: cart }, Version: 1 };
+    const mug = { EventUuid: 'e-2', AggregateUuid: cart, Name: 'ItemAdded', Data: { shopping_cart_uuid: cart, item_name: 'Red Mug' }, Version: 2 };
+    const closed = { EventUuid: 'e-3', AggregateUuid: cart, Name: 'CartClosed', Data: { shopping_cart_uuid: cart }, Version: 3 };
+    const stray = { EventUuid: 'e-4', AggregateUuid: 'c2', Name: 'ItemAdded', Data: { shopping_cart_uuid: 'c1', item_name: 'pear' }, Version: 2 };
+    const batch = [
+      f.record('INSERT', { Uuid: cart }, { new: { Uuid: cart, Events: [opened] } }),
+      f.record('MODIFY', { Uuid: cart }, { old: { Uuid: cart, Events: [opened] }, new: { Uuid: cart, Events: [opened, mug] } }),
+      f.record('MODIFY', { Uuid: cart }, { old: { Uuid: cart, Events: [opened, mug] }, new: { Uuid: cart, Events: [opened, mug, closed] } }),
+      f.record('MODIFY', { Uuid: 'c2' }, { old: { Uuid: 'c2', Events: [{ ...opened, AggregateUuid: 'c2', Data: { shopping_cart_uuid: 'c2' } }] }, new: { Uuid: 'c2', Events: [{ ...opened, AggregateUuid: 'c2', Data: { shopping_cart_uuid: 'c2' } }, stray] } }),
+    ];
+    const { enrich, deadLetters } = enrichment('aggregate-item');
+    const published = await enrich(batch);
+    expect(published.map(({ eventId, version, type, schemaVersion, data }) => ({ eventId, version, type, schemaVersion, data }))).toEqual([
+      { eventId: 'e-1', version: 1, type: 'CartOpened', schemaVersion: 1, data: {} },
+      { eventId: 'e-2', version: 2, type: 'ItemAdded', schemaVersion: 2, data: { sku: 'Red-Mug-6569337052d9', quantity: 1, name: 'Red Mug' } },
+      { eventId: 'e-3', version: 3, type: 'CartClosed', schemaVersion: 1, data: {} },
+    ]);
+    expect(deadLetters.letters).toEqual([
+      expect.objectContaining({
+        reason: expect.stringContaining('event e-4 (version 2): shopping_cart_uuid "c1" is not the cart the event belongs to ("c2")'),
+        ids: expect.objectContaining({ problem: 'rejected-event' }),
+      }),
+    ]);
+  });
+
+  it('dead-letters what the seed could not have written: an unknown name, an ItemRemoved, today\'s payload', async () => {
+    const f = factory();
+    const cart = 'c9';
+    const opened = { EventUuid: 'o', Name: 'CartOpened', Data: { shopping_cart_uuid: cart }, Version: 1 };
+    const records = [
+      { EventUuid: 'x1', Name: 'CartTeleported', Data: { shopping_cart_uuid: cart }, Version: 2 },
+      { EventUuid: 'x2', Name: 'ItemRemoved', Data: { shopping_cart_uuid: cart, item_name: 'pear' }, Version: 2 },
+      { EventUuid: 'x3', Name: 'ItemAdded', Data: { sku: 'pear', quantity: 1 }, Version: 2 },
+    ].map((event) => f.record('MODIFY', { Uuid: cart }, { old: { Uuid: cart, Events: [opened] }, new: { Uuid: cart, Events: [opened, event] } }));
+    const { enrich, deadLetters } = enrichment('aggregate-item');
+    expect(await enrich(records)).toEqual([]);
+    expect(deadLetters.letters.map((letter) => letter.reason)).toEqual([
+      expect.stringContaining('the seed has no event type "CartTeleported"'),
+      expect.stringContaining('the seed has no event type "ItemRemoved"'),
+      expect.stringMatching(/ItemAdded \(version seed-v0\) data rejected/),
+    ]);
+  });
+
   it('publishes only the events a MODIFY appended, even when old and new images list them in another order', async () => {
-    const history = cartHistory('seed-cart', 6);
+    const history = seedCartHistory('seed-cart', 6);
     const f = factory();
     const [, modify] = f.aggregateItem([{ cartId: 'seed-cart', events: history.slice(0, 3) }, { cartId: 'seed-cart', events: history.slice(3) }]);
     const events = modify!.dynamodb.NewImage!.Events!.L!;
@@ -177,8 +233,8 @@ describe('the aggregate-item (seed) layout', () => {
       aggregateType: 'Cart',
       aggregateId: 'seed-cart',
       version: 4,
-      type: history[3]!.type,
-      schemaVersion: 1,
+      type: 'ItemAdded',
+      schemaVersion: 2,
       occurredAt: '2026-09-21T14:14:00.000Z',
       data: history[3]!.data,
       metadata: { sequenceNumber: modify!.dynamodb.SequenceNumber },
@@ -201,10 +257,10 @@ describe('the aggregate-item (seed) layout', () => {
 
   it('refuses a batch whose records together exceed one response, and dead-letters one record that alone does', async () => {
     const f = factory();
-    const big = f.aggregateItem([{ cartId: 'big', events: cartHistory('big', MAX_ENVELOPES_PER_RESPONSE + 1) }]);
+    const big = f.aggregateItem([{ cartId: 'big', events: seedCartHistory('big', MAX_ENVELOPES_PER_RESPONSE + 1) }]);
     const halves = f.aggregateItem([
-      { cartId: 'half-1', events: cartHistory('half-1', 300) },
-      { cartId: 'half-2', events: cartHistory('half-2', 300) },
+      { cartId: 'half-1', events: seedCartHistory('half-1', 300) },
+      { cartId: 'half-2', events: seedCartHistory('half-2', 300) },
     ]);
     const { enrich, deadLetters } = enrichment('aggregate-item');
     await expect(enrich([...halves, ...big])).rejects.toBeInstanceOf(EnrichmentOutputTooLarge);

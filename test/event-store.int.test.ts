@@ -5,7 +5,7 @@ import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { loadCart, stampEvents } from '../application/cart-commands';
 import { VersionConflict } from '../application/event-store';
-import type { CartEvent } from '../domain/cart';
+import { CURRENT_SCHEMA_VERSION, type CartEvent } from '../domain/cart';
 import { localTables, waitFor } from '../local/resources';
 import { testStack } from './support/local-stack';
 
@@ -55,6 +55,18 @@ describe('DynamoDB event store', () => {
     const read = await store.readStream(cartId);
     expect(read).toEqual({ events: [...first, ...second], version: 3 });
     expect(await store.readStream(cartId)).toEqual(read);
+  });
+
+  it('loads history written at older payload versions through the upcasters (ItemAdded v1, and v2 with a name)', async () => {
+    const cartId = randomUUID();
+    const [open, v2] = stamp(cartId, 0, [opened, { type: 'ItemAdded', data: { sku: 'Red-Mug-6569337052d9', quantity: 1, name: 'Red Mug' } }]);
+    const [v1] = stamp(cartId, 2, [added('A', 2)]).map((event) => ({ ...event, schemaVersion: 1 }));
+    await store.appendToStream(cartId, 0, [open!, v2!, v1!]);
+    expect(await loadCart(store, cartId)).toEqual({
+      cartId,
+      version: 3,
+      state: { status: 'OPEN', items: [{ sku: 'Red-Mug-6569337052d9', quantity: 1, name: 'Red Mug' }, { sku: 'A', quantity: 2 }] },
+    });
   });
 
   it('reads a cart that does not exist as version 0 with no events', async () => {
@@ -125,7 +137,7 @@ describe('DynamoDB event store', () => {
       eventId: { S: events[1]!.eventId },
       aggregateType: { S: 'Cart' },
       type: { S: 'ItemAdded' },
-      schemaVersion: { N: '1' },
+      schemaVersion: { N: String(CURRENT_SCHEMA_VERSION.ItemAdded) },
       occurredAt: { S: AT.toISOString() },
       data: { M: { sku: { S: 'A' }, quantity: { N: '2' } } },
     });

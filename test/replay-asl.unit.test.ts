@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLocalConfig } from '../local/config';
 import { compileStateMachine } from '../local/stepfunctions/compile';
-import { STATE_MACHINES, substitute, type StateMachineName } from '../statemachines/state-machines';
+import { PARTITION_PLACEHOLDER, STATE_MACHINES, substitute, type StateMachineName } from '../statemachines/state-machines';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const validate = require('asl-validator') as (
@@ -13,10 +13,10 @@ const validate = require('asl-validator') as (
 const ROOT = join(__dirname, '..');
 const NAMES = Object.keys(STATE_MACHINES) as StateMachineName[];
 
-/** What CDK substitutes on AWS: real-looking function ARNs (with a stage prefix) and a bucket name. */
+/** What CDK substitutes on AWS: the partition, real-looking function ARNs (with a stage prefix) and a bucket name. */
 function asDeployed(name: StateMachineName): any {
   const spec = STATE_MACHINES[name];
-  const values: Record<string, string> = { ArchiveBucket: 'prod-cart-events-archive' };
+  const values: Record<string, string> = { [PARTITION_PLACEHOLDER]: 'aws', ArchiveBucket: 'prod-cart-events-archive' };
   for (const [placeholder, lambda] of Object.entries(spec.functions)) values[placeholder] = `arn:aws:lambda:eu-west-1:123456789012:function:prod-${lambda}`;
   return JSON.parse(substitute(readFileSync(join(ROOT, spec.definitionFile), 'utf8'), values));
 }
@@ -64,7 +64,7 @@ describe.each(NAMES)('state machine %s', (name) => {
 
   it('fills every placeholder from the substitution table, and the local endpoint builds it', () => {
     const text = readFileSync(join(ROOT, STATE_MACHINES[name].definitionFile), 'utf8');
-    const placeholders = [...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).sort();
+    const placeholders = [...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).filter((p) => p !== PARTITION_PLACEHOLDER).sort();
     const known = [...Object.keys(STATE_MACHINES[name].functions), ...Object.keys(STATE_MACHINES[name].buckets)];
     expect([...new Set(placeholders)]).toEqual(known.sort());
     const compiled = compileStateMachine(name, loadLocalConfig({}));

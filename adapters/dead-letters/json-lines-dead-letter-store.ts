@@ -18,6 +18,11 @@ export class JsonLinesDeadLetterStore implements DeadLetterQueue {
 
   /** Every letter, oldest first. A line that is not JSON (a torn write after a crash) is reported, not hidden. */
   async list(): Promise<DeadLetter[]> {
+    return (await this.lines()).map(({ letter }) => letter);
+  }
+
+  /** Every letter with the line it was read from. */
+  async lines(): Promise<{ line: string; letter: DeadLetter }[]> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -28,11 +33,11 @@ export class JsonLinesDeadLetterStore implements DeadLetterQueue {
     return text
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line, index): DeadLetter => {
+      .map((line, index) => {
         try {
-          return JSON.parse(line) as DeadLetter;
+          return { line, letter: JSON.parse(line) as DeadLetter };
         } catch {
-          return { source: 'dead-letter-store', reason: `line ${index + 1} of ${this.file} is not JSON`, failedAt: '', payload: line };
+          return { line, letter: { source: 'dead-letter-store', reason: `line ${index + 1} of ${this.file} is not JSON`, failedAt: '', payload: line } };
         }
       });
   }

@@ -1,7 +1,8 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeadLetter } from '../../application/dead-letters';
+import { JsonLinesDeadLetterInbox } from './json-lines-dead-letter-inbox';
 import { JsonLinesDeadLetterStore } from './json-lines-dead-letter-store';
 
 describe('JsonLinesDeadLetterStore', () => {
@@ -30,5 +31,27 @@ describe('JsonLinesDeadLetterStore', () => {
     const listed = await store.list();
     expect(listed[0]).toEqual(letter(1));
     expect(listed[1]).toMatchObject({ source: 'dead-letter-store', reason: expect.stringContaining('line 2') });
+  });
+});
+
+describe('JsonLinesDeadLetterInbox', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'dead-letter-inbox-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('removes a letter without rewriting the letters file, and keeps ids stable as letters are appended', async () => {
+    const file = join(dir, 'dead-letters.jsonl');
+    const store = new JsonLinesDeadLetterStore(file);
+    const inbox = new JsonLinesDeadLetterInbox(file);
+    const letter = (n: number): DeadLetter => ({ source: 'pipe', reason: `r${n}`, failedAt: '', payload: { n } });
+    await store.send([letter(1), letter(2)]);
+    const [first, second] = await inbox.pending();
+    const before = readFileSync(file, 'utf8');
+    await inbox.remove([first!.id]);
+    await store.send([letter(3)]);
+    expect(readFileSync(file, 'utf8').startsWith(before)).toBe(true);
+    const pending = await inbox.pending();
+    expect(pending.map((l) => l.reason)).toEqual(['r2', 'r3']);
+    expect(pending[0]!.id).toBe(second!.id);
   });
 });

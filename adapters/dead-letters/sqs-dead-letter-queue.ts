@@ -1,4 +1,5 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { sqsClient } from '../aws-clients';
 import type { DeadLetter, DeadLetterQueue } from '../../application/dead-letters';
 
 /** SQS takes at most 10 messages per batch and 256 KiB per batch. */
@@ -14,7 +15,7 @@ const MAX_PAYLOAD_BYTES = MAX_BATCH_BYTES - 16 * 1024;
 export class SqsDeadLetterQueue implements DeadLetterQueue {
   constructor(
     private readonly queueUrl: string,
-    private readonly sqs: SQSClient = new SQSClient({}),
+    private readonly sqs: SQSClient = sqsClient(),
   ) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {

@@ -83,7 +83,12 @@ function summaryOf(item: Record<string, unknown>): CartSummary {
   return {
     cartId: String(item.cartId),
     status: item.status === 'CLOSED' ? 'CLOSED' : 'OPEN',
-    items: ((item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) })),
+    items: ((item.items ?? []) as CartLine[]).map((line) => ({
+      sku: String(line.sku),
+      quantity: Number(line.quantity),
+      // Lines of carts imported from the seed carry the seed's item name.
+      ...(typeof line.name === 'string' ? { name: line.name } : {}),
+    })),
     totalQuantity: Number(item.totalQuantity),
     version: Number(item.version),
   };

@@ -2,7 +2,7 @@
  * Key schemas of the projection tables, shared by the adapters, the local stack (local/resources.ts) and CDK.
  *
  * cart-summary: one item per cart.
- *   cartId (S, partition key)  status (S)  items (L of {sku, quantity})  totalQuantity (N)  version (N)  updatedAt (S)
+ *   cartId (S, partition key)  status (S)  items (L of {sku, quantity, name?})  totalQuantity (N)  version (N)  updatedAt (S)
  *
  * item-popularity: two kinds of item in one table, so that one transaction moves both.
  *   pk = "CART#<cartId>": the projection's cursor for that cart: version (N), status (S), items (L);

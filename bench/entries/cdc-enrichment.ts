@@ -4,7 +4,7 @@ import type { DeadLetter, DeadLetterQueue } from '../../application/dead-letters
 import type { StoreLayout } from '../../domain/cdc';
 import { createEnrichment } from '../../lambdas/cdc-enrichment/enrich';
 import { cdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
-import { cartHistory, StreamRecordFactory, type Commit, type StreamRecordJson } from '../../test/support/cdc-stream-records';
+import { cartHistory, seedCartHistory, StreamRecordFactory, type Commit, type StreamRecordJson } from '../../test/support/cdc-stream-records';
 import { CHART_IDS, type BenchEntry } from '../harness';
 import { median } from '../support/measure';
 
@@ -22,8 +22,8 @@ export const cdcEnrichment: BenchEntry = {
 
     // Realistic batches: a full Pipe batch of each layout, many carts, short histories.
     const factory = new StreamRecordFactory();
-    const ours = factory.eventPerItem(interleaved(100, 5));
-    const seed = factory.aggregateItem(interleaved(10, 20)).slice(-cdcPipeSettings('aggregate-item').source.BatchSize);
+    const ours = factory.eventPerItem(interleaved('event-per-item', 100, 5));
+    const seed = factory.aggregateItem(interleaved('aggregate-item', 10, 20)).slice(-cdcPipeSettings('aggregate-item').source.BatchSize);
     const rows = [];
     for (const [layout, batch] of [['event-per-item', ours], ['aggregate-item', seed]] as [StoreLayout, StreamRecordJson[]][]) {
       const enrich = enrichment(layout);
@@ -139,8 +139,8 @@ function unmarshallOnly(records: readonly StreamRecordJson[]): number {
 }
 
 /** `carts` carts, `events` events each, committed one event per write, the carts' writes interleaved. */
-function interleaved(carts: number, events: number): Commit[] {
-  const histories = Array.from({ length: carts }, (_, i) => cartHistory(`bench-cart-${i}`, events));
+function interleaved(layout: StoreLayout, carts: number, events: number): Commit[] {
+  const histories = Array.from({ length: carts }, (_, i) => historyOf(layout)(`bench-cart-${i}`, events));
   const commits: Commit[] = [];
   for (let version = 0; version < events; version++) {
     for (const history of histories) commits.push({ cartId: history[0]!.aggregateId, events: [history[version]!] });
@@ -151,11 +151,16 @@ function interleaved(carts: number, events: number): Commit[] {
 /** `count` records that each append one event to a cart that already holds about `history` events. */
 function recordsAtHistory(layout: StoreLayout, history: number, count: number): StreamRecordJson[] {
   const factory = new StreamRecordFactory();
-  const events = cartHistory(`history-${layout}-${history}`, history + count - 1);
+  const events = historyOf(layout)(`history-${layout}-${history}`, history + count - 1);
   if (layout === 'event-per-item') return factory.eventPerItem(events.slice(history - 1).map((event) => ({ cartId: event.aggregateId, events: [event] })));
   const commits: Commit[] = [{ cartId: events[0]!.aggregateId, events: events.slice(0, history - 1) }];
   for (const event of events.slice(history - 1)) commits.push({ cartId: event.aggregateId, events: [event] });
   return factory.aggregateItem(commits).slice(1);
+}
+
+/** The seed's carts hold only what the seed could write (no ItemRemoved), in the seed's payload shape. */
+function historyOf(layout: StoreLayout): (cartId: string, length: number) => ReturnType<typeof cartHistory> {
+  return layout === 'aggregate-item' ? (cartId, length) => seedCartHistory(cartId, length) : cartHistory;
 }
 
 /** Calls per second of `work`, as the median of `rounds` rounds of `roundMs` each (after a warm-up). */

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { brokenLinks, documentationFiles } from './check-links';
-import { githubSlug, headings, parseMarkdown } from './markdown';
+import { githubSlug, headings, links, parseMarkdown } from './markdown';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -12,6 +12,13 @@ describe('the documentation', () => {
   test('covers the README and the pages under docs/', () => {
     expect(files).toContain('README.md');
     expect(files.filter((file) => file.startsWith('docs/')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  test('the README stays a short guide (at most 400 lines) whose map links into the pages of docs/', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(400);
+    const pages = new Set(links(parseMarkdown(readme)).map(({ href }) => href.split('#')[0]).filter((href) => href!.startsWith('docs/')));
+    expect(pages.size).toBeGreaterThanOrEqual(5);
   });
 
   test.each(files)('%s: every relative link and #anchor resolves', (file) => {

@@ -6,7 +6,7 @@ export function evolve(state: CartState, event: CartEvent): CartState {
     case 'CartOpened':
       return { status: 'OPEN', items: [] };
     case 'ItemAdded':
-      return withItems(state, addLine(linesOf(state), event.data.sku, event.data.quantity));
+      return withItems(state, addLine(linesOf(state), event.data.sku, event.data.quantity, event.data.name));
     case 'ItemRemoved':
       return withItems(state, addLine(linesOf(state), event.data.sku, -event.data.quantity));
     case 'CartClosed':
@@ -28,12 +28,14 @@ function withItems(state: CartState, items: readonly CartLine[]): CartState {
   return { status: state.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items };
 }
 
-/** Keeps lines in first-added order; a line whose quantity reaches zero disappears. */
-function addLine(lines: readonly CartLine[], sku: string, delta: number): readonly CartLine[] {
+/** Keeps lines in first-added order; a line whose quantity reaches zero disappears; a line keeps the first name it got. */
+function addLine(lines: readonly CartLine[], sku: string, delta: number, name?: string): readonly CartLine[] {
   const index = lines.findIndex((line) => line.sku === sku);
-  if (index === -1) return delta > 0 ? [...lines, { sku, quantity: delta }] : lines;
-  const quantity = lines[index]!.quantity + delta;
+  if (index === -1) return delta > 0 ? [...lines, name === undefined ? { sku, quantity: delta } : { sku, quantity: delta, name }] : lines;
+  const line = lines[index]!;
+  const quantity = line.quantity + delta;
+  const lineName = line.name ?? name;
   return quantity > 0
-    ? lines.map((line, i) => (i === index ? { sku, quantity } : line))
+    ? lines.map((other, i) => (i === index ? (lineName === undefined ? { sku, quantity } : { sku, quantity, name: lineName }) : other))
     : lines.filter((_, i) => i !== index);
 }

@@ -4,3 +4,4 @@ export * from './events';
 export * from './evolve';
 export * from './state';
 export * from './values';
+export * from './seed-sku';

@@ -3,6 +3,8 @@ import type { Quantity, Sku } from './values';
 export interface CartLine {
   readonly sku: Sku;
   readonly quantity: Quantity;
+  /** The item's display name, when an ItemAdded of this sku carried one (events lifted from the seed). */
+  readonly name?: string;
 }
 
 export type CartState =

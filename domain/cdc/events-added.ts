@@ -1,5 +1,6 @@
-import { CART_AGGREGATE_TYPE, type EventEnvelope } from '../events/envelope';
+import { type EventEnvelope } from '../events/envelope';
 import { checkPublishableEvent } from './publishable-event';
+import { envelopeOfSeedEvent } from './seed-events';
 import type { StoreLayout } from './store-layout';
 import { UnprocessableStreamRecord, type StreamChange, type StreamRecordProblem } from './stream-change';
 
@@ -21,35 +22,35 @@ interface StoredEvent {
 interface LayoutReader {
   /** Identities of the events an image holds (the old image: only identities are needed, not whole events). */
   identities(image: Image, fail: Fail): Set<string>;
-  /** The events of the new image that `known` does not contain, in the image's order. */
-  eventsNotIn(known: ReadonlySet<string>, image: Image, change: StreamChange, fail: Fail): StoredEvent[];
+  /** The events of the new image that `known` does not contain, in the image's order, validated as today's envelopes. */
+  eventsNotIn(known: ReadonlySet<string>, image: Image, change: StreamChange, fail: Fail): EventEnvelope[];
 }
 
 const eventPerItem: LayoutReader = {
   identities(image, fail) {
     return new Set([identityOf(image.eventId, 'eventId', fail)]);
   },
-  eventsNotIn(known, image, _change, fail) {
+  eventsNotIn(known, image, change, fail) {
     const eventId = identityOf(image.eventId, 'eventId', fail);
     if (known.has(eventId)) return [];
-    return [
-      {
-        eventId,
-        aggregateType: image.aggregateType,
-        aggregateId: image.aggregateId,
-        version: image.version,
-        type: image.type,
-        schemaVersion: image.schemaVersion,
-        occurredAt: image.occurredAt,
-        data: image.data,
-      },
-    ];
+    const stored: StoredEvent = {
+      eventId,
+      aggregateType: image.aggregateType,
+      aggregateId: image.aggregateId,
+      version: image.version,
+      type: image.type,
+      schemaVersion: image.schemaVersion,
+      occurredAt: image.occurredAt,
+      data: image.data,
+    };
+    return [toEnvelope(stored, change.sequenceNumber, fail)];
   },
 };
 
-/** The seed stored no schema version: its payloads are the first version of each type. */
-const SEED_SCHEMA_VERSION = 1;
-
+/**
+ * The seed's events are published as today's events: their payloads (which carry no schema version) lifted
+ * through the seed's upcasters, so that consumers never see the seed's vocabulary.
+ */
 const aggregateItem: LayoutReader = {
   identities(image, fail) {
     const ids = new Set<string>();
@@ -59,25 +60,18 @@ const aggregateItem: LayoutReader = {
   eventsNotIn(known, image, change, fail) {
     const aggregateId = image.Uuid;
     if (typeof aggregateId !== 'string' || aggregateId === '') fail('malformed-record', 'the item has no string Uuid');
-    const added: StoredEvent[] = [];
+    const added: EventEnvelope[] = [];
+    let occurredAt: string | undefined;
     for (const entry of eventListOf(image, fail)) {
       const event = mapOf(entry, fail);
       const eventId = identityOf(event.EventUuid, 'Events[].EventUuid', fail);
       if (known.has(eventId)) continue;
-      if (event.AggregateUuid !== undefined && event.AggregateUuid !== aggregateId) {
-        fail('malformed-record', `event ${eventId} names aggregate ${String(event.AggregateUuid)} inside item ${aggregateId}`);
-      }
-      added.push({
-        eventId,
-        aggregateType: CART_AGGREGATE_TYPE,
-        aggregateId,
-        version: event.Version,
-        type: event.Name,
-        schemaVersion: SEED_SCHEMA_VERSION,
-        // The seed stored no time per event; the stream record's creation time is when the change was written.
-        occurredAt: occurredAtOf(change, fail),
-        data: event.Data,
-      });
+      // The seed stored no time per event; the stream record's creation time is when the change was written.
+      occurredAt ??= occurredAtOf(change, fail);
+      const read = envelopeOfSeedEvent(event, aggregateId as string, occurredAt);
+      if (!read.ok) fail(read.problem, read.reason);
+      // Lifted, it passes the same check as any event before it is published.
+      else added.push(toEnvelope(read.envelope, change.sequenceNumber, fail));
     }
     return added;
   },
@@ -87,7 +81,8 @@ const READERS: Record<StoreLayout, LayoutReader> = { 'event-per-item': eventPerI
 
 /**
  * The events one stream record added to the store: every event in the new image that the old image does not hold
- * (by eventId), in version order, each validated as an envelope and against the cart's event schemas.
+ * (by eventId), in version order, each validated as an envelope and against the cart's event schemas (the seed's
+ * events lifted to today's).
  * REMOVE records and images without events give nothing. Anything else that cannot be read throws
  * UnprocessableStreamRecord naming the record; nothing is returned for it, so that a cart's events are never
  * published with a hole that nobody was told about.
@@ -100,10 +95,9 @@ export function eventsAddedBy(change: StreamChange, layout: StoreLayout): EventE
   if (!change.newImage) fail('malformed-record', `${change.eventName} record without a NewImage (the stream must be NEW_AND_OLD_IMAGES)`);
   const reader = READERS[layout];
   const known = change.oldImage ? reader.identities(change.oldImage, fail) : new Set<string>();
-  const candidates = reader.eventsNotIn(known, change.newImage!, change, fail);
-  if (candidates.length === 0) return [];
+  const envelopes = reader.eventsNotIn(known, change.newImage!, change, fail);
+  if (envelopes.length === 0) return [];
 
-  const envelopes = candidates.map((candidate) => toEnvelope(candidate, change.sequenceNumber, fail));
   envelopes.sort((a, b) => a.version - b.version);
   for (let i = 1; i < envelopes.length; i++) {
     if (envelopes[i]!.version === envelopes[i - 1]!.version) {

@@ -5,7 +5,8 @@
  * - `event-per-item`: this project's store. One item per event (key aggregateId + version); an INSERT's new image
  *   IS the event.
  * - `aggregate-item`: the seed's store. One item per aggregate (key `Uuid`) whose `Events` list grows; a MODIFY's
- *   new image holds the old events plus the new ones, each a map {EventUuid, AggregateUuid, Name, Data, Version}.
+ *   new image holds the old events plus the new ones, each a map {EventUuid, AggregateUuid, Name, Data, Version}
+ *   whose Data is the seed's payload: published lifted to today's events (see seed-events.ts and the upcasters).
  */
 export const STORE_LAYOUTS = ['event-per-item', 'aggregate-item'] as const;
 

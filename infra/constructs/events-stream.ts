@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 
@@ -20,10 +20,15 @@ export class EventsStream extends Construct {
     super(scope, id);
     const capacity = props.shardCount > 0 ? { streamMode: StreamMode.PROVISIONED, shardCount: props.shardCount } : { streamMode: StreamMode.ON_DEMAND };
     this.stream = new Stream(this, 'Stream', {
-      streamName: `${props.stage}-cart-events`,
+      // Not the event store table's name: one name for two resources misleads every console, log and alarm.
+      streamName: `${props.stage}-cart-events-stream`,
       ...capacity,
       retentionPeriod: Duration.hours(props.retentionHours),
       encryption: StreamEncryption.MANAGED,
+      // Destroyed with the stack: it is transport, not storage (every event is in the event store, and archived in
+      // S3), and a retained on-demand stream bills every hour and blocks its name on the next deploy. Events still
+      // in flight at destroy time are restored by the backfill that runs when the archive is created again.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -34,22 +34,46 @@ export class OperationsAlarms extends Construct {
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
     this.stage = props.stage;
-    const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: `Encrypts the ${props.stage} cart alarm topic` });
+    // The key only protects alarm notifications in flight: nothing needs it after the stack is gone, and a retained
+    // key would bill on every destroy + redeploy. Deleted after the shortest waiting period KMS allows.
+    const key = new Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: `Encrypts the ${props.stage} cart alarm topic`,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // Only this account's alarms of this stage (confused deputy), by the name every alarm here gets (add()).
+    const ownAlarms = {
+      StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName(props.stage, '*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    // SNS developer guide, "Enable compatibility between event sources from AWS services and encrypted topics".
     key.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: ownAlarms,
       }),
     );
     this.topic = new Topic(this, 'Topic', { topicName: `${props.stage}-cart-alarms`, masterKey: key, enforceSSL: true });
+    // enforceSSL makes a topic policy holding only its Deny, which replaces SNS's default policy: without this
+    // statement no alarm could ever publish.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: ownAlarms,
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
   }
 
   add(spec: AlarmSpec): Alarm {
     const alarm = new Alarm(this, spec.name, {
-      alarmName: `${this.stage}-cart-${spec.name}`,
+      alarmName: alarmName(this.stage, spec.name),
       alarmDescription: `${spec.description} Runbook: docs/operating-on-aws.md, section "Runbook", alarm ${spec.name}.`,
       metric: spec.metric,
       threshold: spec.threshold,
@@ -63,4 +87,8 @@ export class OperationsAlarms extends Construct {
     this.alarms.push(alarm);
     return alarm;
   }
+}
+
+function alarmName(stage: string, name: string): string {
+  return `${stage}-cart-${name}`;
 }

@@ -1,10 +1,11 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { PARTITION_PLACEHOLDER } from '../../statemachines/state-machines';
 import { lambdaNameOfPlaceholder, readAslRequirements } from '../asl-definition';
 
 export interface OperationsStateMachineProps {
@@ -37,19 +38,28 @@ export class OperationsStateMachine extends Construct {
     for (const placeholder of requirements.placeholders) {
       const lambdaName = lambdaNameOfPlaceholder(placeholder);
       const bucket = props.buckets[placeholder];
-      if (lambdaName) {
+      if (placeholder === PARTITION_PLACEHOLDER) {
+        substitutions[placeholder] = Aws.PARTITION;
+      } else if (lambdaName) {
         const fn = props.functionFor(lambdaName);
         invoked.push(fn);
         substitutions[placeholder] = fn.functionArn;
       } else if (bucket) {
         substitutions[placeholder] = bucket.bucketName;
       } else {
-        throw new Error(`${props.definitionFile}: no value for \${${placeholder}} (known: *FunctionArn, ${Object.keys(props.buckets).join(', ')})`);
+        throw new Error(`${props.definitionFile}: no value for \${${placeholder}} (known: ${PARTITION_PLACEHOLDER}, *FunctionArn, ${Object.keys(props.buckets).join(', ')})`);
       }
     }
     this.invokedFunctions = invoked;
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    // Under /aws/vendedlogs/: Step Functions then need no CloudWatch Logs resource policy entry per log group (that
+    // policy's 5,120-character limit fails the creation of log-enabled resources in busy accounts). A fixed name
+    // must not outlive the stack, or the next deploy could not create it: destroyed with the machine.
+    this.logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,

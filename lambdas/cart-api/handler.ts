@@ -12,7 +12,7 @@ import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
 import { ENV, requireEnv } from '../environment';
 import { HttpError, json, type HttpResult } from '../http/responses';
 import { isDependencyUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable, withinDeadline } from '../http/unavailable';
-import { logger, metrics, tracer } from '../observability';
+import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
 import { createCartApi } from './api';
 
 const client = tracer.captureAWSv3Client(dynamoDbClient(HTTP_HANDLER_DYNAMODB_BUDGET));
@@ -65,7 +65,7 @@ export async function handler(event: APIGatewayProxyEventV2, context: Context): 
     logger.error('unhandled error', { error: error as Error, routeKey: event.routeKey });
     return json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error; the request may be retried' } });
   } finally {
-    metrics.publishStoredMetrics();
+    publishStoredMetrics();
   }
 }
 

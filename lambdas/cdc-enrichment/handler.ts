@@ -4,7 +4,7 @@ import { parseStoreLayout } from '../../domain/cdc/store-layout';
 import type { EventEnvelope } from '../../domain/events/envelope';
 import { ENV } from '../environment';
 import { METRIC } from '../metric-names';
-import { logger, metrics } from '../observability';
+import { logger, metrics, publishStoredMetrics } from '../observability';
 import { createEnrichment } from './enrich';
 
 const enrich = createEnrichment({
@@ -31,6 +31,6 @@ export async function handler(records: unknown, context: Context): Promise<Event
     metrics.addMetric(METRIC.eventsPublished.name, METRIC.eventsPublished.unit, envelopes.length);
     return envelopes;
   } finally {
-    metrics.publishStoredMetrics();
+    publishStoredMetrics();
   }
 }

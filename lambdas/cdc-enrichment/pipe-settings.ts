@@ -38,6 +38,9 @@ const CHANGES_THAT_ADD_EVENTS: Record<StoreLayout, readonly string[]> = {
   'aggregate-item': ['INSERT', 'MODIFY'],
 };
 
+/** DynamoDB Streams keeps a record 24 hours (fixed by AWS); the Pipe must give up on a record well before. */
+export const DYNAMODB_STREAM_RETENTION_SECONDS = 24 * 60 * 60;
+
 export function cdcPipeSettings(layout: StoreLayout): CdcPipeSettings {
   return {
     source: {
@@ -48,9 +51,11 @@ export function cdcPipeSettings(layout: StoreLayout): CdcPipeSettings {
       // The defaults are infinite: one poison batch would block its shard until the stream trims it (24 h).
       // Ten retries, halving the batch each time (AUTOMATIC_BISECT), corner a bad record in a batch of 500.
       MaximumRetryAttempts: 10,
-      // The stream keeps records 24 h. A record that old and still not published is sent to the dead-letter
-      // queue instead of vanishing when the stream trims it.
-      MaximumRecordAgeInSeconds: 86_400,
+      // Pipes retries internal errors until the record leaves the source. The stream keeps records 24 h
+      // (DYNAMODB_STREAM_RETENTION_SECONDS); giving up at 6 h sends the record to the dead-letter queue while the
+      // stream still holds it for another 18 h, time to read it again from the shard and sequence number the
+      // dead letter names (a limit equal to the retention would let the trim win the race: the record vanishes).
+      MaximumRecordAgeInSeconds: 6 * 60 * 60,
       OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
       // From the oldest record the stream still has: events written before the Pipe existed are published too.
       StartingPosition: 'TRIM_HORIZON',

@@ -10,11 +10,16 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
   return undefined;
 }
 
+/** The API's one answer to a body over its limit, whoever measures it first (the handler or a server in front). */
+export function payloadTooLarge(): HttpError {
+  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes (${MAX_BODY_BYTES / 1024} KB)`);
+}
+
 /** 413 for a body over MAX_BODY_BYTES, counted in bytes as sent (before any base64 decoding). */
 export function refuseOversizedBody(event: APIGatewayProxyEventV2): void {
   if (!event.body) return;
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body, 'utf8');
-  if (bytes > MAX_BODY_BYTES) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes (${MAX_BODY_BYTES / 1024} KB)`);
+  if (bytes > MAX_BODY_BYTES) throw payloadTooLarge();
 }
 
 function rawBody(event: APIGatewayProxyEventV2): string {

@@ -2,7 +2,7 @@ import { processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { METRIC } from '../metric-names';
 import { envelopeBatchProcessor, type EnvelopeRecord } from '../kinesis/envelope-batch';
-import { logger, metrics } from '../observability';
+import { logger, metrics, publishStoredMetrics } from '../observability';
 import { projectionsFromEnvironment } from './wiring';
 
 const projections = projectionsFromEnvironment();
@@ -40,6 +40,6 @@ export async function handler(event: KinesisStreamEvent, context: Context): Prom
   } finally {
     metrics.addMetric(METRIC.projectionEventsApplied.name, METRIC.projectionEventsApplied.unit, applied);
     metrics.addMetric(METRIC.projectionDuplicatesSkipped.name, METRIC.projectionDuplicatesSkipped.unit, skipped);
-    metrics.publishStoredMetrics();
+    publishStoredMetrics();
   }
 }

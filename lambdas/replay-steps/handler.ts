@@ -13,7 +13,7 @@ import { planReplay, replayObject, resetProjections, type ReplayPlan } from '../
 import { replayProjections } from '../../application/replay-projections';
 import { summarizeReplay } from '../../application/replay-summary';
 import { ENV, requireEnv } from '../environment';
-import { logger, metrics, tracer } from '../observability';
+import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
 
 /** The steps of statemachines/replay.asl.json, one Lambda each (lambdas/registry.ts). */
 
@@ -55,7 +55,7 @@ export async function object(event: { key: string; replay: ReplayPlan }, context
     metrics.addMetric('ReplayEventsApplied', MetricUnit.Count, result.applied);
     return result;
   } finally {
-    metrics.publishStoredMetrics();
+    publishStoredMetrics();
   }
 }
 

@@ -1,18 +1,24 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HTTP_ROUTES } from '../../lambdas/http-routes';
+import { payloadTooLarge } from '../../lambdas/http/requests';
 import type { LambdaName } from '../../lambdas/registry';
 import { LOCAL_HOST } from '../config';
 import { invokeLocal, loadHandler, type AnyHandler } from '../lambda/invoke';
 import type { LocalComponent } from '../process/component';
+import { createConsole } from '../console/server';
 import { createHealthCheck } from './health';
 import { matchRoute, rawPathOf, toHttpApiEvent } from './http-event';
 
-/** API Gateway refuses payloads over 10 MB; locally the cap is lower, still far above the API's own 64 KB. */
+/**
+ * API Gateway refuses payloads over 10 MB; locally the server stops reading at 1 MiB, still far above the API's
+ * own limit. Either way the answer names the API's limit (MAX_BODY_BYTES), the one clients must respect.
+ */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /**
  * The local stand-in for API Gateway's HTTP API: the same routes (lambdas/http-routes.ts), the same payload v2
- * events, the same handlers. It adds GET /health, which exists only locally.
+ * events, the same handlers. It adds GET /health and the operations console under /console (local/console/),
+ * which exist only locally.
  */
 export const apiServer: LocalComponent = {
   name: 'api',
@@ -28,6 +34,7 @@ export const apiServer: LocalComponent = {
     // Load every handler now, so a broken one fails the start instead of the first request.
     for (const { lambda } of HTTP_ROUTES) handlerFor(lambda);
     const routeKeys = HTTP_ROUTES.map((route) => route.routeKey);
+    const operationsConsole = createConsole(config, health);
 
     const server = createServer((request, response) => {
       void serve(request, response).catch((error: Error) => {
@@ -42,9 +49,11 @@ export const apiServer: LocalComponent = {
         const report = await health();
         return send(response, report.status === 'ok' ? 200 : 503, report);
       }
+      if (await operationsConsole.handle(request, response, path)) return;
       const body = await readBody(request);
       if (body === 'too-large') {
-        return send(response, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `the body must be at most ${MAX_REQUEST_BYTES} bytes` } }, true);
+        const refused = payloadTooLarge();
+        return send(response, refused.statusCode, { error: { code: refused.code, message: refused.message } }, true);
       }
       const match = matchRoute(routeKeys, request.method ?? 'GET', path)!;
       const lambda = HTTP_ROUTES.find((route) => route.routeKey === match.routeKey)!.lambda;
@@ -62,11 +71,13 @@ export const apiServer: LocalComponent = {
       server.listen(config.ports.api, LOCAL_HOST, () => resolve());
     });
     return {
-      stop: () =>
-        new Promise<void>((resolve) => {
+      stop: async () => {
+        await operationsConsole.stop();
+        await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
-        }),
+        });
+      },
     };
   },
 };

@@ -26,7 +26,10 @@ export interface ArchiverOptions {
   /** Flush when the buffer holds this many bytes (Firehose's default buffer size is 5 MiB). */
   readonly maxBufferBytes: number;
   readonly now?: () => number;
+  /** What needs attention: failed passes, recovered objects. */
   readonly log?: (line: string) => void;
+  /** Routine activity: each object written. */
+  readonly logActivity?: (line: string) => void;
 }
 
 /** An object about to be written: enough to write it again, identically keyed, after a crash. */
@@ -182,7 +185,7 @@ export class LocalArchiver {
     const { intent, body, events, eventIds, deadLetters } = this.frozen;
     if (events > 0) {
       await this.ports.putObject(intent.key, body);
-      this.log(`archived ${events} event(s) to ${intent.key}`);
+      this.options.logActivity?.(`archived ${events} event(s) to ${intent.key}`);
     }
     if (deadLetters.length > 0) await this.ports.deadLetter(deadLetters);
     this.commit(intent.ranges);

@@ -5,7 +5,7 @@ import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines
 import { localDeadLetterFile, type LocalConfig } from '../config';
 import type { LocalComponent } from '../process/component';
 import { listShards, ShardReader } from '../kinesis-consumer/shard-reader';
-import { LocalArchiver } from './archiver';
+import { LocalArchiver, type ArchiverOptions } from './archiver';
 
 /** Buffering of the local archiver: flush after 2 s (the issue allows at most 5) or 5 MiB, whichever first. */
 export const LOCAL_ARCHIVE_BUFFERING = {
@@ -17,7 +17,7 @@ export function archiverStateDir(config: LocalConfig): string {
   return join(config.dataDir, 'archiver');
 }
 
-export function localArchiver(config: LocalConfig, log: (line: string) => void = () => undefined): LocalArchiver {
+export function localArchiver(config: LocalConfig, logs: Pick<ArchiverOptions, 'log' | 'logActivity'> = {}): LocalArchiver {
   const kinesis = kinesisClient();
   const s3 = s3Client();
   const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
@@ -31,7 +31,7 @@ export function localArchiver(config: LocalConfig, log: (line: string) => void =
       },
       deadLetter: (letters) => deadLetters.send(letters),
     },
-    { stateDir: archiverStateDir(config), ...LOCAL_ARCHIVE_BUFFERING, log },
+    { stateDir: archiverStateDir(config), ...LOCAL_ARCHIVE_BUFFERING, ...logs },
   );
 }
 
@@ -39,7 +39,7 @@ export function localArchiver(config: LocalConfig, log: (line: string) => void =
 export const archiverComponent: LocalComponent = {
   name: 'archiver',
   async start(config) {
-    const archiver = localArchiver(config, (line) => console.log(line));
+    const archiver = localArchiver(config, { log: (line) => console.error(line), logActivity: (line) => console.log(line) });
     await archiver.start();
     return { stop: () => archiver.stop() };
   },

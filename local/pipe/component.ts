@@ -34,6 +34,8 @@ export const localPipeComponent: LocalComponent = {
       publisher: new KinesisEventPublisher(kinesisClient(), config.resources.eventsStream, { maxAttempts: settings.source.MaximumRetryAttempts + 1 }),
       deadLetters: new JsonLinesDeadLetterStore(localDeadLetterFile(config)),
       positions: new PositionStore(pipePositionsFile(config)),
+      // Everything the Pipe runner reports needs attention (failures, dead letters): stderr, shown by npm start.
+      log: (line) => console.error(line),
     });
     pipe.start();
     return { stop: () => pipe.stop() };

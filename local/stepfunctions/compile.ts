@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { StateMachine as StateMachineType, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { LAMBDAS, type LambdaName } from '../../lambdas/registry';
-import { STATE_MACHINES, substitute, type StateMachineName } from '../../statemachines/state-machines';
+import { PARTITION_PLACEHOLDER, STATE_MACHINES, substitute, type StateMachineName } from '../../statemachines/state-machines';
 import type { LocalConfig } from '../config';
 import { functionNameOf, localFunctionArn, stateMachineArn } from './arns';
 
@@ -69,6 +69,7 @@ export interface CompiledStateMachine {
 export function localSubstitutions(name: StateMachineName, config: LocalConfig): Record<string, string> {
   const spec = STATE_MACHINES[name];
   return {
+    [PARTITION_PLACEHOLDER]: 'aws',
     ...Object.fromEntries(Object.entries(spec.functions).map(([placeholder, lambda]) => [placeholder, localFunctionArn(lambda)])),
     ...Object.fromEntries(Object.entries(spec.buckets).map(([placeholder, resource]) => [placeholder, config.resources[resource]])),
   };

@@ -1,6 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { toItem } from '../../adapters/dynamodb/event-store';
+import { CURRENT_SCHEMA_VERSION, skuOfSeedItemName } from '../../domain/cart';
 import type { EventEnvelope } from '../../domain/events';
 
 /**
@@ -80,7 +81,10 @@ export class StreamRecordFactory {
     );
   }
 
-  /** The seed's layout: one item per cart whose Events list grows; its first write is an INSERT, later ones MODIFY. */
+  /**
+   * The seed's layout: one item per cart whose Events list grows; its first write is an INSERT, later ones MODIFY.
+   * Events are written in the seed's payload shape (seedEvent).
+   */
   aggregateItem(commits: readonly Commit[]): StreamRecordJson[] {
     const items = new Map<string, Record<string, unknown>[]>();
     return commits.map((commit) => {
@@ -95,8 +99,47 @@ export class StreamRecordFactory {
   }
 }
 
+/**
+ * An event of today as the seed's Ruby code would have written it: its payload in the seed's shape (the cart id
+ * repeated, ItemAdded naming the item by `item_name`). The seed has no ItemRemoved; build seed histories with
+ * seedCartHistory.
+ */
 export function seedEvent(event: EventEnvelope): Record<string, unknown> {
-  return { EventUuid: event.eventId, AggregateUuid: event.aggregateId, Name: event.type, Data: event.data, Version: event.version };
+  return { EventUuid: event.eventId, AggregateUuid: event.aggregateId, Name: event.type, Data: seedPayload(event), Version: event.version };
+}
+
+export function seedPayload(event: Pick<EventEnvelope, 'aggregateId' | 'type' | 'data'>): Record<string, unknown> {
+  switch (event.type) {
+    case 'CartOpened':
+    case 'CartClosed':
+      return { shopping_cart_uuid: event.aggregateId };
+    case 'ItemAdded':
+      return { shopping_cart_uuid: event.aggregateId, item_name: String(event.data.name ?? event.data.sku) };
+    default:
+      throw new Error(`the seed has no ${event.type} event`);
+  }
+}
+
+/** Item names as a shop's staff might have typed them into the seed: spaces, accents, punctuation, emoji. */
+export const SEED_ITEM_NAMES = ['apple', 'Red Mug', 'Crème brûlée', 'T-shirt (XL) / blue', '☕ beans 1kg', 'pear', '  padded  ', 'A-1'];
+
+/**
+ * A cart history the seed could have written, in the shape its upcasters lift it to: opened, `length - 2` items
+ * added (one each, named from SEED_ITEM_NAMES), closed when `closed`.
+ */
+export function seedCartHistory(cartId: string, length: number, options: { closed?: boolean; occurredAt?: string; names?: readonly string[] } = {}): EventEnvelope[] {
+  const names = options.names ?? SEED_ITEM_NAMES;
+  const events: EventEnvelope[] = [];
+  for (let version = 1; version <= length; version++) {
+    const last = version === length && version > 1 && (options.closed ?? false);
+    if (version === 1) events.push(envelope(cartId, version, 'CartOpened', {}, options.occurredAt));
+    else if (last) events.push(envelope(cartId, version, 'CartClosed', {}, options.occurredAt));
+    else {
+      const name = names[(version - 2) % names.length]!;
+      events.push({ ...envelope(cartId, version, 'ItemAdded', { sku: skuOfSeedItemName(name), quantity: 1, name }, options.occurredAt), schemaVersion: CURRENT_SCHEMA_VERSION.ItemAdded });
+    }
+  }
+  return events;
 }
 
 /** DynamoDB Local's stream writes an empty map as `{}`. */

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { AWS_CALL_RECORDING_DIR } from '../../adapters/aws-call-recorder';
 import { startIsolatedStack, type IsolatedStack } from '../../local/isolated-stack';
 
 /**
@@ -9,6 +10,13 @@ import { startIsolatedStack, type IsolatedStack } from '../../local/isolated-sta
  * environment set here and reach the stack through it.
  */
 export default async function globalSetup(): Promise<void> {
+  // IAM evidence (test/iam/): the stack's processes, which run the handlers, inherit this environment, so every AWS
+  // call a handler makes during the run is recorded there.
+  const recording = process.env[AWS_CALL_RECORDING_DIR];
+  if (recording) {
+    process.env[AWS_CALL_RECORDING_DIR] = resolve(recording);
+    mkdirSync(process.env[AWS_CALL_RECORDING_DIR], { recursive: true });
+  }
   const lines: string[] = [];
   let started: IsolatedStack;
   try {

@@ -1,0 +1,212 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { archiveByHour, isArchiveEventKey } from '../application/archive-browsing';
+import { inspectCart, type CartInspection } from '../application/cart-inspection';
+import { StreamMarker, type MarkedStreamRecord } from '../application/stream-inspection';
+import { dynamoDbDocumentClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { DynamoDbCartSummaryTable } from '../adapters/dynamodb/cart-summary-table';
+import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
+import { DynamoDbItemPopularityTable } from '../adapters/dynamodb/item-popularity-table';
+import { DynamoDbReadModels } from '../adapters/dynamodb/read-models';
+import { KinesisStreamTail } from '../adapters/kinesis/stream-tail';
+import { S3ArchiveObjects } from '../adapters/s3/replay-archive';
+import { redriveDeadLetters } from '../application/dead-letter-redrive';
+import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
+import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
+import { localRedrivers } from '../local/console/redrivers';
+
+const USAGE = `usage: cdc-cart <command> [options]
+
+Looks inside the local stack (npm start): the same read side as the console at http://127.0.0.1:3000/console.
+
+Commands:
+  events [--follow] [--cart ID] [--json]   the Kinesis stream from its oldest record, one line per event;
+                                           duplicates and redeliveries marked; --follow waits for new ones
+  cart ID [--json]                         a cart's stored events beside its cart-summary read model
+  archive ls [--json]                      the S3 archive's objects by arrival hour
+  archive cat KEY                          one archive object (JSON Lines)
+  replay ...                               start a replay and follow it (= npm run replay --; see cdc-cart replay --help)
+  backfill ...                             start a backfill and follow it (= npm run backfill --)
+  dead-letters ...                         list the dead letters (= npm run dead-letters --)
+  dead-letters redrive ID... | --all       send letters back (CDC: enrichment + Pipe target; consumer: its
+                                           consumer); a letter is removed only once its redrive succeeded
+
+Options:
+  -h, --help                               this text (cdc-cart <command> --help for a command)
+
+Ports and the data folder come from API_PORT, KINESIS_PORT, DYNAMODB_PORT, S3_PORT, STEPFUNCTIONS_PORT and
+LOCAL_DATA_DIR, as for npm start. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+
+const DELEGATED: Record<string, string> = { replay: 'replay.ts', backfill: 'backfill.ts', 'dead-letters': 'dead-letters.ts' };
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'dead-letters' && rest[0] === 'redrive') return redrive(useLocalStack(), rest.slice(1));
+  const delegated = DELEGATED[command];
+  if (delegated) {
+    // The existing command line tools, unchanged: they read process.argv and run on import.
+    process.argv = [process.argv[0]!, resolve(__dirname, delegated), ...rest];
+    require(resolve(__dirname, delegated)); // eslint-disable-line @typescript-eslint/no-require-imports
+    return -1;
+  }
+  const config = useLocalStack();
+  switch (command) {
+    case 'events':
+      return events(config, rest);
+    case 'cart':
+      return cart(config, rest);
+    case 'archive':
+      return archive(config, rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Points the SDK clients at the local emulators, as the local stack points its handlers. */
+function useLocalStack(): LocalConfig {
+  const config = loadLocalConfig();
+  for (const [name, value] of Object.entries(handlerEnvironment(config))) process.env[name] ??= value;
+  return config;
+}
+
+async function events(config: LocalConfig, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { follow: { type: 'boolean', short: 'f' }, cart: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  if (values.help) return help('events [--follow] [--cart ID] [--json]', 'Prints the Kinesis stream from its oldest record, one line per event; Ctrl-C ends --follow.');
+  const tail = new KinesisStreamTail(kinesisClient(), config.resources.eventsStream);
+  const marker = new StreamMarker();
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  let count = 0;
+  for await (const view of tail.records({ follow: values.follow ?? false, signal: abort.signal })) {
+    const record = marker.mark(view);
+    if (values.cart && record.partitionKey !== values.cart) continue;
+    count += 1;
+    process.stdout.write(`${values.json ? JSON.stringify(record) : eventLine(record)}\n`);
+  }
+  if (!values.json && !values.follow) process.stderr.write(`${count} event(s)${values.cart ? ` of cart ${values.cart}` : ''} in stream ${config.resources.eventsStream}\n`);
+  return 0;
+}
+
+function eventLine(record: MarkedStreamRecord): string {
+  const envelope = record.envelope;
+  const marks = record.marks.length ? `  [${record.marks.join(', ')}]` : '';
+  if (!envelope) return `${record.arrivedAt}  ${record.shardId}  ${record.partitionKey}  (not an event envelope)${marks}`;
+  const data = JSON.stringify(envelope.data);
+  return `${record.arrivedAt}  ${envelope.aggregateId}  v${String(envelope.version).padEnd(3)} ${envelope.type.padEnd(12)} ${data === '{}' ? '' : data}  eventId=${envelope.eventId}${marks}`;
+}
+
+async function cart(config: LocalConfig, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help) return help('cart ID [--json]', "Prints the cart's stored events (event store) beside its cart-summary read model.");
+  if (positionals.length !== 1) throw new UsageError('cart takes one cart id');
+  const documents = dynamoDbDocumentClient();
+  const readModels = new DynamoDbReadModels(new DynamoDbCartSummaryTable(documents, config.resources.cartSummaryTable), new DynamoDbItemPopularityTable(documents, config.resources.itemPopularityTable));
+  const inspection = await inspectCart(new DynamoDbEventStore(documents, config.resources.eventStoreTable), readModels, positionals[0]!);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(inspection, null, 2)}\n`);
+    return inspection.events.length === 0 ? 1 : 0;
+  }
+  if (inspection.events.length === 0 && !inspection.readModel) {
+    process.stderr.write(`no cart ${inspection.cartId}: the event store has no events for it\n`);
+    return 1;
+  }
+  process.stdout.write(`${cartSideBySide(inspection)}\n`);
+  return 0;
+}
+
+/** Two columns: the stored events on the left, the read model on the right. */
+export function cartSideBySide(cart: CartInspection): string {
+  const left = ['STORED EVENTS (event store)', ...cart.events.map((e) => `v${e.version} ${e.type.padEnd(11)} ${e.occurredAt.slice(11, 19)} ${JSON.stringify(e.data) === '{}' ? '' : JSON.stringify(e.data)}`)];
+  const model = cart.readModel;
+  const right = [
+    'READ MODEL (cart-summary)',
+    ...(model
+      ? [`status    ${model.status}`, `version   ${model.version}`, `quantity  ${model.totalQuantity}`, 'items', ...model.items.map((item) => `  ${item.sku} x${item.quantity}`)]
+      : ['(no row yet)']),
+  ];
+  const width = Math.min(70, Math.max(...left.map((line) => line.length)) + 3);
+  const rows = Array.from({ length: Math.max(left.length, right.length) }, (_, i) => `${(left[i] ?? '').slice(0, width - 3).padEnd(width)}${right[i] ?? ''}`.trimEnd());
+  const state = cart.readModelBehindBy === 0 && model ? 'read model caught up' : `read model ${model ? `${cart.readModelBehindBy} event(s) behind` : 'missing'}`;
+  return [`cart ${cart.cartId}: stored version ${cart.storedVersion}, ${state}`, '', ...rows].join('\n');
+}
+
+async function archive(config: LocalConfig, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help || sub === '--help' || sub === '-h') return help('archive ls [--json] | archive cat KEY', 'Lists the archive objects by arrival hour, or prints one object.');
+  const objects = new S3ArchiveObjects(s3Client(), config.resources.archiveBucket);
+  if (sub === 'ls') {
+    const hours = await archiveByHour(objects);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(hours, null, 2)}\n`);
+      return 0;
+    }
+    if (hours.length === 0) process.stdout.write(`no archived events in bucket ${config.resources.archiveBucket} yet\n`);
+    for (const hour of hours) {
+      process.stdout.write(`${hour.hour ?? 'outside the layout'}  ${hour.objects.length} object(s), ${hour.bytes} bytes\n`);
+      for (const object of hour.objects) process.stdout.write(`  ${object.key}  ${object.size}\n`);
+    }
+    return 0;
+  }
+  if (sub === 'cat') {
+    const key = positionals[0];
+    if (!key || positionals.length !== 1) throw new UsageError('archive cat takes one object key (see archive ls)');
+    if (!isArchiveEventKey(key)) throw new UsageError(`"${key}" is not an archive object key (events/YYYY/MM/DD/HH/...)`);
+    const text = await objects.read(key);
+    if (text === undefined) {
+      process.stderr.write(`no archive object ${key}\n`);
+      return 1;
+    }
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return 0;
+  }
+  throw new UsageError('archive takes "ls" or "cat KEY"');
+}
+
+async function redrive(config: LocalConfig, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help) return help('dead-letters redrive ID... | --all', 'Redrives dead letters by id (see dead-letters --json or the console), or all pending ones, oldest first.');
+  const inbox = new JsonLinesDeadLetterInbox(localDeadLetterFile(config));
+  if (Boolean(values.all) === positionals.length > 0) {
+    const pending = await inbox.pending();
+    process.stderr.write(`dead-letters redrive takes letter ids, or --all. Pending letters (${pending.length}):\n`);
+    for (const letter of pending) process.stderr.write(`  ${letter.id}  ${letter.failedAt}  ${letter.source}  ${letter.reason}\n`);
+    return 2;
+  }
+  const kinesis = kinesisClient();
+  const outcomes = await redriveDeadLetters(inbox, localRedrivers(config, kinesis, new KinesisStreamTail(kinesis, config.resources.eventsStream)), values.all ? 'all' : positionals);
+  for (const outcome of outcomes) process.stdout.write(`${outcome.redriven ? 'redriven' : 'kept    '}  ${outcome.id}  ${outcome.source}${outcome.reason ? `  ${outcome.reason}` : ''}\n`);
+  const kept = outcomes.filter((outcome) => !outcome.redriven).length;
+  process.stdout.write(`${outcomes.length - kept} letter(s) redriven, ${kept} kept\n`);
+  return kept > 0 ? 1 : 0;
+}
+
+function help(usage: string, what: string): number {
+  process.stdout.write(`usage: cdc-cart ${usage}\n\n${what}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: Error & { code?: string }) => {
+    if (error instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (error.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(error.message)) || (error as { errors?: { code?: string }[] }).errors?.some((e) => e.code === 'ECONNREFUSED')) {
+      process.stderr.write('error: the local stack does not answer; start it with npm start (ports from API_PORT, KINESIS_PORT, ...)\n');
+    } else process.stderr.write(`error: ${error.name}: ${error.message}\n`);
+    process.exitCode = 1;
+  },
+);

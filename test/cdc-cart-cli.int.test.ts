@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { JsonLinesDeadLetterStore } from '../adapters/dead-letters/json-lines-dead-letter-store';
+import { localDeadLetterFile } from '../local/config';
+import { readAllKinesisEvents, waitForKinesisEvents } from './support/cdc-kinesis';
+import { api, testStack } from './support/local-stack';
+
+const run = promisify(execFile);
+const BIN = resolve(__dirname, '..', 'bin', 'cdc-cart.cjs');
+
+jest.setTimeout(60_000);
+
+/** Runs `cdc-cart ARGS` against the test stack (its ports and data folder come from the environment). */
+async function cdcCart(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: process.env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('cdc-cart, the inspection CLI', () => {
+  let cartId: string;
+  beforeAll(async () => {
+    cartId = (await api('POST', '/carts')).body.cartId;
+    await api('POST', `/carts/${cartId}/items`, { body: { sku: 'teapot', quantity: 2 } });
+    await waitForKinesisEvents((events) => events.filter((event) => event.envelope.aggregateId === cartId).length === 2);
+  });
+
+  it('prints a cart’s stored events beside its read model', async () => {
+    let result = await cdcCart('cart', cartId);
+    for (let tries = 0; tries < 20 && !result.stdout.includes('read model caught up'); tries++) {
+      await new Promise((r) => setTimeout(r, 500));
+      result = await cdcCart('cart', cartId);
+    }
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`cart ${cartId}: stored version 2, read model caught up`);
+    expect(result.stdout).toMatch(/v2 ItemAdded .*"sku":"teapot".* {3}version {3}2/);
+    expect(result.stdout).toContain('teapot x2');
+    const json = JSON.parse((await cdcCart('cart', cartId, '--json')).stdout);
+    expect(json).toMatchObject({ cartId, storedVersion: 2, readModel: { version: 2 } });
+    expect(await cdcCart('cart', '00000000-0000-4000-8000-000000000000')).toMatchObject({ code: 1, stderr: expect.stringContaining('no cart') });
+  });
+
+  it('prints the stream filtered by cart, and the archive by hour', async () => {
+    const events = await cdcCart('events', '--cart', cartId);
+    expect(events.code).toBe(0);
+    expect(events.stdout.trim().split('\n')).toHaveLength(2);
+    expect(events.stdout).toContain('CartOpened');
+    const records = (await cdcCart('events', '--cart', cartId, '--json')).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(records.map((record) => record.envelope.version)).toEqual([1, 2]);
+
+    let listing = await cdcCart('archive', 'ls', '--json');
+    for (let tries = 0; tries < 20 && !listing.stdout.includes('events/'); tries++) {
+      await new Promise((r) => setTimeout(r, 500));
+      listing = await cdcCart('archive', 'ls', '--json');
+    }
+    const key = JSON.parse(listing.stdout)[0].objects[0].key as string;
+    const object = await cdcCart('archive', 'cat', key);
+    expect(object.code).toBe(0);
+    expect(JSON.parse(object.stdout.split('\n')[0]!)).toHaveProperty('eventId');
+    expect(await cdcCart('archive', 'cat', '../secrets')).toMatchObject({ code: 2 });
+  });
+
+  it('has --help, refuses unknown commands with exit code 2, and hands replay, backfill and dead-letters to their CLIs', async () => {
+    expect((await cdcCart('--help')).stdout).toContain('usage: cdc-cart <command>');
+    expect(await cdcCart('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect((await cdcCart('replay', '--help')).stdout).toContain('--target projections|stream');
+    expect(await cdcCart('replay', '--target', 'nowhere')).toMatchObject({ code: 2, stderr: expect.stringContaining('--target must be') });
+    expect((await cdcCart('dead-letters', '--help')).stdout).toContain('dead letters');
+  });
+
+  it('redrives dead letters by id, keeping one that fails again', async () => {
+    const store = new JsonLinesDeadLetterStore(localDeadLetterFile(testStack()));
+    const event = (await readAllKinesisEvents()).find((e) => e.envelope.aggregateId === cartId)!.envelope;
+    const marker = `cli-${Date.now()}`;
+    await store.send([
+      { source: 'pipe', reason: `Kinesis kept refusing (${marker})`, failedAt: new Date().toISOString(), ids: { eventId: event.eventId }, payload: event },
+      { source: 'pipe', reason: `unreadable (${marker})`, failedAt: new Date().toISOString(), payload: { neither: 'record nor envelope' } },
+    ]);
+    const listing = await cdcCart('dead-letters', 'redrive');
+    expect(listing.code).toBe(2);
+    const ids = listing.stderr.split('\n').filter((line) => line.includes(marker)).map((line) => line.trim().split(/\s+/)[0]!);
+    expect(ids).toHaveLength(2);
+    const result = await cdcCart('dead-letters', 'redrive', ...ids);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('1 letter(s) redriven, 1 kept');
+    const after = await cdcCart('dead-letters', 'redrive');
+    expect(after.stderr).not.toContain(ids[0]);
+    expect(after.stderr).toContain(ids[1]);
+  });
+});
