@@ -8,6 +8,7 @@ import { CreateTableCommand, PutItemCommand, QueryCommand, type AttributeValue }
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { dynamoDbClient } from '../adapters/aws-clients';
 import { skuOfSeedItemName } from '../domain/cart';
+import type { SeedEvent } from '../domain/cdc';
 import { eventually } from './support/consumers';
 import { api, testStack } from './support/local-stack';
 import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
@@ -54,14 +55,6 @@ async function createSeedTable(layout: 'aggregate-item' | 'event-per-item'): Pro
     }),
   );
   return name;
-}
-
-interface SeedEvent {
-  readonly EventUuid: string;
-  readonly AggregateUuid: string;
-  readonly Name: string;
-  readonly Data: Record<string, unknown>;
-  readonly Version: number;
 }
 
 /** A seed cart's events as its Ruby code makes them: CartOpened, one ItemAdded per item name, maybe CartClosed. */

@@ -6,6 +6,7 @@ import { dynamoDbDocumentClient } from '../../adapters/aws-clients';
 import { DynamoDbEventStore, MAX_EVENTS_PER_APPEND, toItem } from '../../adapters/dynamodb/event-store';
 import { loadCart, toCartEvents } from '../../application/cart-commands';
 import { fold } from '../../domain/cart';
+import type { SeedEvent } from '../../domain/cdc';
 import type { EventEnvelope } from '../../domain/events';
 import { CHART_IDS, type BenchContext, type BenchEntry, type Cell } from '../harness';
 import { cartEnvelopes } from '../support/cart-events';
@@ -100,14 +101,6 @@ class EventPerItemLayout {
     for (let i = 0; i < loads; i++) loadTimes.push(await timeMs(() => loadCart(this.store, this.cartId)));
     return { ok: true, writeUnits: mean(units), itemBytes: mean(bytes), appendMs: median(times), loadMs: median(loadTimes) };
   }
-}
-
-interface SeedEvent {
-  readonly EventUuid: string;
-  readonly AggregateUuid: string;
-  readonly Name: string;
-  readonly Data: Record<string, unknown>;
-  readonly Version: number;
 }
 
 function toSeedEvent(event: EventEnvelope): SeedEvent {

@@ -16,6 +16,15 @@ export function isSeedTableLayout(value: string): value is SeedTableLayout {
   return (SEED_TABLE_LAYOUTS as readonly string[]).includes(value);
 }
 
+/** One event as the seed's code writes it: an element of an `Events` list, or (later layout) one item's attributes. */
+export interface SeedEvent {
+  readonly EventUuid: string;
+  readonly AggregateUuid: string;
+  readonly Name: string;
+  readonly Data: Record<string, unknown>;
+  readonly Version: number;
+}
+
 /** Why a seed event or item cannot be carried over: its shape is wrong, or its payload is one no schema accepts. */
 export type SeedRefusal = { readonly problem: 'malformed-record' | 'rejected-event'; readonly reason: string };
 
