@@ -4,6 +4,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
 import type { DeadLetter } from '../../application/dead-letters';
 import type { Redrivers, StoredDeadLetter } from '../../application/dead-letter-redrive';
+import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
 import { KinesisEventPublisher } from '../../adapters/kinesis/event-publisher';
 import type { KinesisStreamTail } from '../../adapters/kinesis/stream-tail';
 import { parseStoreLayout } from '../../domain/cdc/store-layout';
@@ -12,7 +13,7 @@ import { createEnrichment } from '../../lambdas/cdc-enrichment/enrich';
 import { cdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
 import { KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
 import { ENV } from '../../lambdas/environment';
-import type { LocalConfig } from '../config';
+import { localDeadLetterFile, type LocalConfig } from '../config';
 import { invokeLocal, loadHandler, type AnyHandler } from '../lambda/invoke';
 import { toKinesisStreamEvent } from '../kinesis-consumer/stream-event';
 import { compileFilters } from '../pipe/event-pattern';
@@ -27,8 +28,9 @@ import { streamRecordsBetween, toPipeRecord } from '../pipe/stream-source';
  * - an envelope through the Pipe's target path;
  * - a Pipe batch (only its shard and sequence range, as AWS's Pipes and on-failure destinations send it): its
  *   records are read back from the table's stream, filtered with the Pipe's filter criteria, and go the way of a
- *   stream record. When the stream no longer holds the whole range (trimmed after 24 hours, or the shard gone),
- *   the redrive fails and says how to recover from the event store instead;
+ *   stream record (a record the enrichment refuses becomes its own letter, as in the Pipe). When the stream no
+ *   longer holds the whole range (trimmed after 24 hours, or the shard gone), the redrive fails and says how to
+ *   recover from the event store instead;
  * - a consumer batch through that consumer's handler; a batch item failure or an error fails the redrive. A letter
  *   that holds only the batch's metadata (shard and sequence range, as AWS's on-failure destinations send) is
  *   read back from the stream first.
@@ -39,19 +41,25 @@ export function localRedrivers(config: LocalConfig, kinesis: KinesisClient, tail
     const { failed } = await publisher.publish(envelopes);
     if (failed.length > 0) throw new Error(`Kinesis refused ${failed.length} of ${envelopes.length} event(s): ${failed[0]!.reason}`);
   };
-  /** The way of the Pipe: the records through the enrichment, its response into Kinesis. */
-  const enrichAndPublish = async (records: readonly unknown[]) => {
+  const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
+  /**
+   * The way of the Pipe: the records through the enrichment, its response into Kinesis. A record the enrichment
+   * refuses either fails the redrive (a letter of that very record: it stays as it is) or, in a batch, goes to the
+   * dead letters as the Pipe's enrichment would send it, while the batch's other records go on.
+   */
+  const enrichAndPublish = async (records: readonly unknown[], refusedRecords: 'fail' | 'dead-letter') => {
     const refused: DeadLetter[] = [];
     const enrich = createEnrichment({ layout: parseStoreLayout(process.env[ENV.storeLayout]), deadLetters: { send: async (letters) => void refused.push(...letters) } });
     const envelopes = await enrich([...records]);
-    if (refused.length > 0) throw new Error(`the enrichment still refuses the record${records.length > 1 ? ` ${String(refused[0]!.ids?.eventID ?? '')}` : ''}: ${refused[0]!.reason}`);
+    if (refused.length > 0 && refusedRecords === 'fail') throw new Error(`the enrichment still refuses the record: ${refused[0]!.reason}`);
     await publish(envelopes);
+    if (refused.length > 0) await deadLetters.send(refused);
   };
   const handlers = new Map<ConsumerName, AnyHandler>();
 
   return {
-    'stream-record': async (letter) => enrichAndPublish([letter.payload]),
-    'pipe-batch': async (letter) => enrichAndPublish(await pipeBatchRecords(letter, streams)),
+    'stream-record': async (letter) => enrichAndPublish([letter.payload], 'fail'),
+    'pipe-batch': async (letter) => enrichAndPublish(await pipeBatchRecords(letter, streams), 'dead-letter'),
     envelope: async (letter) => {
       const parsed = EventEnvelope.safeParse(letter.payload);
       if (!parsed.success) throw new Error(`the payload is not an event envelope: ${parsed.error.issues[0]?.message}`);
