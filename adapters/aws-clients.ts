@@ -23,8 +23,38 @@ function recorded<T extends { middlewareStack: { use(pluggable: any): void } }>(
   return client;
 }
 
-export function dynamoDbClient(): DynamoDBClient {
-  return recorded(new DynamoDBClient({}));
+/** How long one DynamoDB call may take: per attempt (connect, then the whole response) and the attempts in all. */
+export interface DynamoDbBudget {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+/**
+ * The budget of the HTTP handlers, which must answer well inside API Gateway's 30 s (and the Lambda's 30 s): a
+ * call gives up after 2 attempts of at most 1 s to connect + 4 s to answer, plus the SDK's jittered backoff
+ * (< 0.2 s), so about 8.2 s. A single-digit-millisecond service that has not answered in 4 s is unavailable, not
+ * slow (DynamoDB Local on a saturated 2-core machine does take seconds; 4 s keeps it working under the reliability
+ * suite's load); the handler then answers 503 (lambdas/http/unavailable.ts). A timed-out write may still be applied later:
+ * the command path must tolerate it (see executeCartCommand's commandId).
+ */
+export const HTTP_HANDLER_DYNAMODB_BUDGET: DynamoDbBudget = { connectionTimeoutMs: 1_000, requestTimeoutMs: 4_000, maxAttempts: 2 };
+
+/**
+ * Without a budget: the SDK's defaults (3 attempts) with connection and response timeouts, so that a frozen or
+ * unreachable endpoint fails a batch (which its trigger retries) instead of hanging it. Generous, because batch
+ * writes and scans of background work are legitimately slower than an API call.
+ */
+const BACKGROUND_DYNAMODB_BUDGET: DynamoDbBudget = { connectionTimeoutMs: 2_000, requestTimeoutMs: 30_000, maxAttempts: 3 };
+
+export function dynamoDbClient(budget: DynamoDbBudget = BACKGROUND_DYNAMODB_BUDGET): DynamoDBClient {
+  return recorded(
+    new DynamoDBClient({
+      maxAttempts: budget.maxAttempts,
+      // Without throwOnRequestTimeout, a request over requestTimeout only logs a warning and goes on waiting.
+      requestHandler: new NodeHttpHandler({ connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true }),
+    }),
+  );
 }
 
 export function dynamoDbDocumentClient(client: DynamoDBClient = dynamoDbClient()): DynamoDBDocumentClient {

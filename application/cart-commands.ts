@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CART_AGGREGATE_TYPE, type EventEnvelope } from '../domain/events';
 import {
   CURRENT_SCHEMA_VERSION,
@@ -22,6 +22,14 @@ export interface CartCommandOptions {
   readonly maxAttempts?: number;
   readonly clock?: Clock;
   readonly newEventId?: () => string;
+  /**
+   * A stable id of the command (the API derives it from the request's Idempotency-Key): its events get ids derived
+   * from it (commandEventId), the same on every attempt and every retry, and a command whose events are already in
+   * the cart's stream is not applied again: its earlier result is returned. That covers a write that timed out
+   * but was applied, whether the SDK, this function or the client retries it. Without one, the ids this call
+   * stamped are still recognised, which covers the retries within the call.
+   */
+  readonly commandId?: string;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -59,12 +67,21 @@ export function toCartEvents(envelopes: readonly EventEnvelope[]): CartEvent[] {
 }
 
 export async function loadCart(store: EventStore, cartId: string): Promise<LoadedCart> {
-  return catchUp(store, { cartId, state: initialCartState, version: 0 });
+  return (await readAndFold(store, { cartId, state: initialCartState, version: 0 })).cart;
 }
 
-async function catchUp(store: EventStore, cart: LoadedCart): Promise<LoadedCart> {
-  const newer = await store.readStream(cart.cartId, cart.version);
-  return { cartId: cart.cartId, state: fold(toCartEvents(newer.events), cart.state), version: newer.version };
+/** A UUID (version 8: custom) derived from a text: the same text gives the same id. */
+export function uuidFromText(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex').slice(0, 32).split('');
+  hex[12] = '8';
+  hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The id of the index-th event of a command with an id: stable across attempts, so a stored one is recognised. */
+export function commandEventId(commandId: string, index: number): string {
+  return uuidFromText(`${commandId}#event-${index}`);
 }
 
 export function stampEvents(
@@ -99,29 +116,66 @@ export async function executeCartCommand(
 ): Promise<{ cartId: string; version: number; events: EventEnvelope[] }> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const clock = options.clock ?? { now: () => new Date() };
+  const { commandId } = options;
   const newEventId = options.newEventId ?? randomUUID;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  // Every id this call stamped: one found in the stream means one of its writes was applied, perhaps after the
+  // SDK had given up on it and retried.
+  const ownIds = new Set<string>();
+  const ownResult = (events: readonly EventEnvelope[]) => (events.length === 0 ? undefined : { cartId, version: events.at(-1)!.version, events: [...events] });
+
   let cart: LoadedCart = { cartId, state: initialCartState, version: 0 };
-  if (command.type !== 'OpenCart') cart = await loadCart(store, cartId);
+  if (command.type !== 'OpenCart' || commandId !== undefined) {
+    const loaded = await readAndFold(store, cart);
+    // An earlier request of this command (a client retry after a timeout) got its events in already.
+    const earlier = commandId === undefined ? undefined : ownResult(eventsOfCommand(loaded.events, commandId));
+    if (earlier) return earlier;
+    // OpenCart is decided on an empty cart even when the cart exists: the append then refuses it.
+    if (command.type !== 'OpenCart') cart = loaded.cart;
+  }
   for (let attempt = 1; ; attempt++) {
     // A cart that does not exist is reported as such (decide refuses it), not as a version mismatch.
     if (options.expectedVersion !== undefined && options.expectedVersion !== cart.version && cart.state.status !== 'NONE') {
       throw new ExpectedVersionMismatch(options.expectedVersion, cart.version);
     }
-    const events = stampEvents(cartId, cart.version, decide(command, cart.state), clock.now(), newEventId);
+    let index = 0;
+    const nextId = commandId === undefined ? newEventId : () => commandEventId(commandId, index++);
+    const events = stampEvents(cartId, cart.version, decide(command, cart.state), clock.now(), nextId);
+    for (const event of events) ownIds.add(event.eventId);
     try {
       const appended = await store.appendToStream(cartId, cart.version, events);
       return { cartId, version: appended.version, events };
     } catch (error) {
       if (!(error instanceof VersionConflict)) throw error;
+      const mustRefuse = options.expectedVersion !== undefined || command.type === 'OpenCart';
+      if (!mustRefuse) {
+        if (attempt >= maxAttempts) throw new ConcurrencyRetriesExhausted(attempt);
+        await sleep(Math.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 6)));
+      }
+      // Catch up with only what the winners appended: a hot cart's retries stay cheap however long it is.
+      const newer = await readAndFold(store, cart);
+      // The winner may be this very command: an attempt whose answer was lost (a timeout) but which was applied.
+      const applied = ownResult(newer.events.filter((event) => ownIds.has(event.eventId)));
+      if (applied) return applied;
       if (options.expectedVersion !== undefined) throw new ExpectedVersionMismatch(options.expectedVersion);
       // A new cart id that already exists is not a race to retry: the cart is there.
       if (command.type === 'OpenCart') throw error;
-      if (attempt >= maxAttempts) throw new ConcurrencyRetriesExhausted(attempt);
-      await sleep(Math.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 6)));
-      // Catch up with only what the winners appended: a hot cart's retries stay cheap however long it is.
-      cart = await catchUp(store, cart);
+      cart = newer.cart;
     }
   }
+}
+
+async function readAndFold(store: EventStore, cart: LoadedCart): Promise<{ cart: LoadedCart; events: EventEnvelope[] }> {
+  const newer = await store.readStream(cart.cartId, cart.version);
+  return { cart: { cartId: cart.cartId, state: fold(toCartEvents(newer.events), cart.state), version: newer.version }, events: newer.events };
+}
+
+/** The run of events an earlier request of this command wrote: from its first derived id on, while the ids follow. */
+function eventsOfCommand(events: readonly EventEnvelope[], commandId: string): EventEnvelope[] {
+  const start = events.findIndex((event) => event.eventId === commandEventId(commandId, 0));
+  if (start === -1) return [];
+  const own: EventEnvelope[] = [];
+  for (let i = start; i < events.length && events[i]!.eventId === commandEventId(commandId, i - start); i++) own.push(events[i]!);
+  return own;
 }

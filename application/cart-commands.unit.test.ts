@@ -182,3 +182,53 @@ describe('executeCartCommand properties', () => {
     );
   });
 });
+
+/**
+ * A write that times out on the caller's side but is applied by the store: what a frozen DynamoDB does with the
+ * requests queued on it. The next append of the cart (`lostAnswers` times) is stored, then reported as failed: as
+ * a timeout, or as the conflict that the SDK's own retry of an applied conditional Put gets.
+ */
+function loseAnswers(store: InMemoryEventStore, lostAnswers: number, failure: () => Error) {
+  let left = lostAnswers;
+  const append = store.appendToStream.bind(store);
+  store.appendToStream = async (aggregateId, expectedVersion, events) => {
+    const result = await append(aggregateId, expectedVersion, events);
+    if (left-- > 0) throw failure();
+    return result;
+  };
+}
+
+const timeout = () => Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+
+describe('executeCartCommand when a write was applied but its answer lost', () => {
+  it('a retried command with the same commandId is not applied twice: the first result is returned', async () => {
+    const { store, when } = await given(open);
+    loseAnswers(store, 1, timeout);
+    await expect(when(add('A'), { commandId: 'key-1' })).rejects.toThrow('request timed out');
+    const retried = await when(add('A'), { commandId: 'key-1' });
+    const { events } = await store.readStream(CART);
+    expect(events.map((e) => e.type)).toEqual(['CartOpened', 'ItemAdded']);
+    expect(retried.version).toBe(2);
+    // A later command with another id is a new command.
+    expect((await when(add('A'), { commandId: 'key-2' })).version).toBe(3);
+  });
+
+  it('so is an OpenCart: its retry finds the cart it opened instead of refusing it as existing', async () => {
+    const store = new InMemoryEventStore();
+    loseAnswers(store, 1, timeout);
+    await expect(executeCartCommand(store, CART, open, { ...deterministic, commandId: 'open-1' })).rejects.toThrow('request timed out');
+    await expect(executeCartCommand(store, CART, open, { ...deterministic, commandId: 'open-1' })).resolves.toMatchObject({ version: 1 });
+    await expect(executeCartCommand(store, CART, open, { ...deterministic, commandId: 'open-2' })).rejects.toBeInstanceOf(VersionConflict);
+  });
+
+  it('an applied write reported as a conflict (the SDK retried it) is this command\'s own, with or without a commandId', async () => {
+    const { store, when } = await given(open, add('A'));
+    loseAnswers(store, 1, () => new VersionConflict(CART, 2));
+    await expect(when(add('B'))).resolves.toMatchObject({ version: 3 });
+    loseAnswers(store, 1, () => new VersionConflict(CART, 3));
+    await expect(when(add('C'), { expectedVersion: 3 })).resolves.toMatchObject({ version: 4 });
+    const { state, version } = await loadCart(store, CART);
+    expect(version).toBe(4);
+    expect(state.status === 'NONE' ? [] : state.items.map((line) => line.sku)).toEqual(['A', 'B', 'C']);
+  });
+});

@@ -7,6 +7,7 @@ import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
 import { DYNAMODB_IN_MEMORY, javaMajorVersion } from './emulators/dynamodb-local';
+import { LAMBDA_BUNDLES_VARIABLE } from './lambda/invoke';
 import { ensureLocalResources } from './resources';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -31,6 +32,8 @@ export interface LocalStackOptions {
    * `npm start` keeps its data.
    */
   readonly inMemoryDynamoDb?: boolean;
+  /** Run the Lambda handlers from these bundles (local/lambda/bundle.ts) instead of the TypeScript sources. */
+  readonly lambdaBundlesDir?: string;
   /**
    * Also show what the components print on stdout (their activity: DynamoDB Local's banner, one event-log line
    * per event, each archived object). Without it only their stderr is shown: the errors and warnings that need
@@ -69,6 +72,7 @@ export class LocalStack {
       LOCAL_SERVICES: serviceComponents().join(','),
       ...(options.inMemoryDynamoDb ? { [DYNAMODB_IN_MEMORY]: 'true' } : {}),
       [CHAOS_VARIABLE]: describeChaos(parseChaos(options.chaos ?? process.env[CHAOS_VARIABLE])),
+      ...(options.lambdaBundlesDir ? { [LAMBDA_BUNDLES_VARIABLE]: options.lambdaBundlesDir } : {}),
     };
   }
 

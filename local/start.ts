@@ -1,30 +1,65 @@
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { loadLocalConfig, endpointOf, LOCAL_HOST } from './config';
+import { bundleLambdas } from './lambda/bundle';
 import { LocalStack } from './stack';
 
-const USAGE = 'usage: npm start [-- --fresh] [--verbose] [--chaos[=FAULT=RATE,...]]';
+/** Where `--bundled` puts the bundles (rebuilt on every start; .local/ is not committed). */
+const LAMBDA_BUNDLES_DIR = '.local/lambda-bundles';
 
-/** `npm start [-- --fresh] [--verbose] [--chaos]`: the whole system on this machine, until Ctrl-C. */
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => !['--fresh', '--verbose', '--chaos'].includes(arg) && !arg.startsWith('--chaos='));
-  if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
-    process.exit(2);
-  }
-  // --chaos alone: every fault at its default rate; --chaos=spec: as CHAOS (e.g. pipe-redelivery=0.5,archive-junk-line=1).
-  const chaosArg = args.find((arg) => arg === '--chaos' || arg.startsWith('--chaos='));
-  const chaosSpec = chaosArg === undefined ? process.env[CHAOS_VARIABLE] : chaosArg === '--chaos' ? 'all' : chaosArg.slice('--chaos='.length);
-  let chaos: string;
+const USAGE = 'usage: npm start [-- [--fresh] [--verbose] [--bundled] [--chaos[=FAULT=RATE,...]]]';
+
+interface StartFlags {
+  readonly fresh: boolean;
+  readonly verbose: boolean;
+  readonly bundled: boolean;
+  /** The chaos spec as the stack takes it (`off`, `all`, or `fault=rate,...`). */
+  readonly chaos: string;
+}
+
+/** The command line, in one place. */
+function parseFlags(argv: string[]): StartFlags {
   try {
-    chaos = describeChaos(parseChaos(chaosSpec));
+    const { values } = parseArgs({
+      // --chaos alone means every fault at its default rate; --chaos=spec is read as the CHAOS variable is.
+      args: argv.map((arg) => (arg === '--chaos' ? '--chaos=all' : arg)),
+      options: {
+        // Wipe the data folder first.
+        fresh: { type: 'boolean', default: false },
+        // Also show what the components print on stdout (their activity), not only their errors and warnings.
+        verbose: { type: 'boolean', default: false },
+        // Run the handlers from the bundles `cdk deploy` ships (same esbuild options) instead of the sources.
+        bundled: { type: 'boolean', default: false },
+        // Inject AWS's documented delivery faults (e.g. pipe-redelivery=0.5,archive-junk-line=1).
+        chaos: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    const chaos = describeChaos(parseChaos(values.chaos ?? process.env[CHAOS_VARIABLE]));
+    return { fresh: values.fresh, verbose: values.verbose, bundled: values.bundled, chaos };
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  const verbose = args.includes('--verbose');
+}
+
+/** `npm start [-- --fresh] [--verbose] [--bundled] [--chaos]`: the whole system on this machine, until Ctrl-C. */
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
   const config = loadLocalConfig();
-  const stack = new LocalStack(config, { fresh: args.includes('--fresh'), verbose, chaos });
+  let lambdaBundlesDir: string | undefined;
+  if (flags.bundled) {
+    const started = Date.now();
+    lambdaBundlesDir = resolve(LAMBDA_BUNDLES_DIR);
+    rmSync(lambdaBundlesDir, { recursive: true, force: true });
+    await bundleLambdas(lambdaBundlesDir);
+    console.log(`Lambdas bundled as cdk deploy bundles them, in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lambdaBundlesDir}`);
+  }
+  const { chaos } = flags;
+  const stack = new LocalStack(config, { fresh: flags.fresh, verbose: flags.verbose, chaos, ...(lambdaBundlesDir ? { lambdaBundlesDir } : {}) });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -65,8 +100,9 @@ async function main(): Promise<void> {
       `  S3              ${endpointOf(ports.s3)}   bucket ${config.resources.archiveBucket}`,
       `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
       `  Chaos           ${chaos === 'off' ? 'off (npm start -- --chaos injects AWS delivery faults)' : chaos}`,
+      `  Lambda handlers ${lambdaBundlesDir ? `bundled (${lambdaBundlesDir})` : 'TypeScript sources (npm start -- --bundled runs the deployed bundles)'}`,
       `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
-      verbose ? '' : 'Only errors and warnings show from here on; npm start -- --verbose shows every component\'s activity.',
+      flags.verbose ? '' : 'Only errors and warnings show from here on; npm start -- --verbose shows every component\'s activity.',
       '',
     ].join('\n'),
   );

@@ -27,7 +27,8 @@ describe('cdc-cart, the inspection CLI', () => {
   beforeAll(async () => {
     cartId = (await api('POST', '/carts')).body.cartId;
     await api('POST', `/carts/${cartId}/items`, { body: { sku: 'teapot', quantity: 2 } });
-    await waitForKinesisEvents((events) => events.filter((event) => event.envelope.aggregateId === cartId).length === 2);
+    // At least once (duplicates under chaos, as on AWS): wait for both versions.
+    await waitForKinesisEvents((events) => new Set(events.filter((event) => event.envelope.aggregateId === cartId).map((event) => event.envelope.version)).size === 2);
   });
 
   it('prints a cart’s stored events beside its read model', async () => {
@@ -48,7 +49,8 @@ describe('cdc-cart, the inspection CLI', () => {
   it('prints the stream filtered by cart, and the archive by hour', async () => {
     const events = await cdcCart('events', '--cart', cartId);
     expect(events.code).toBe(0);
-    expect(events.stdout.trim().split('\n')).toHaveLength(2);
+    // One line per record: both events, and any duplicate the (chaotic) stream holds.
+    expect(events.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
     expect(events.stdout).toContain('CartOpened');
     const records = (await cdcCart('events', '--cart', cartId, '--json')).stdout.trim().split('\n').map((line) => JSON.parse(line));
     // Kinesis is at least once and not in version order (under chaos as on AWS): each version, in any order.

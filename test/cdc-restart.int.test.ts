@@ -65,8 +65,9 @@ describe('the local Pipe runner survives kill -9', () => {
     }, 60_000);
     const byCart = eventsByCart(events, ids());
     for (const [cartId, version] of final) {
-      // First occurrences, in stream order: every version exactly once, in order, none missing.
-      expect(byCart.get(cartId)!.map((e) => e.version)).toEqual([...Array(version).keys()].map((v) => v + 1));
+      // First occurrences: every version exactly once, none missing. Not in order: the stream is not ordered per
+      // cart (under chaos, as on AWS; docs/delivery-guarantees.md); the consumers' sequencer restores the order.
+      expect(byCart.get(cartId)!.map((e) => e.version).sort((a, b) => a - b)).toEqual([...Array(version).keys()].map((v) => v + 1));
     }
     const health = await api('GET', '/health');
     expect(health.body.components.pipe).toEqual({ ready: true });

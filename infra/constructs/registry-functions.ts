@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { metricsNamespaceFor } from '../../lambdas/metric-names';
 import { LAMBDAS } from '../../lambdas/registry';
+import { LAMBDA_BUNDLING } from '../lambda-bundling';
 
 /** Repository root: entries in lambdas/registry.ts are relative to it. */
 export const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -88,14 +89,7 @@ export class RegistryFunctions extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // The SDK is bundled at the versions the tests ran with, rather than whatever the runtime ships.
-        bundleAwsSDK: true,
-      },
+      bundling: LAMBDA_BUNDLING,
     });
     // Names the source in the template, so a test can prove that CDK deploys exactly the registry's handlers.
     (fn.node.defaultChild as CfnFunction).addMetadata(REGISTRY_METADATA_KEY, { name, entry: definition.entry, handler: definition.handler });

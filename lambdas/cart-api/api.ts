@@ -5,10 +5,11 @@ import {
   executeCartCommand,
   ExpectedVersionMismatch,
   loadCart,
+  uuidFromText,
 } from '../../application/cart-commands';
 import { VersionConflict, type EventStore } from '../../application/event-store';
 import { CartRuleViolation, Quantity, Sku, type CartCommand } from '../../domain/cart';
-import { expectedVersionFrom, parseJsonBody, parseWith, refuseOversizedBody } from '../http/requests';
+import { expectedVersionFrom, header, parseJsonBody, parseWith, refuseOversizedBody } from '../http/requests';
 import { HttpError, json, type HttpResult } from '../http/responses';
 
 export interface CartApiDependencies {
@@ -46,8 +47,10 @@ async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): 
   switch (event.routeKey) {
     case 'POST /carts': {
       parseJsonBody(event, EmptyBody, { optional: true });
-      const cartId = deps.newCartId();
-      const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' });
+      // A keyed POST /carts names its cart after the key, so that its retry finds the cart it opened.
+      const commandId = commandIdOf(event);
+      const cartId = commandId === undefined ? deps.newCartId() : uuidFromText(`${commandId}#cart`);
+      const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' }, commandId === undefined ? {} : { commandId });
       return json(201, { cartId, version }, { location: `/carts/${cartId}`, etag: etag(version) });
     }
     case 'GET /carts/{cartId}': {
@@ -84,8 +87,23 @@ async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): 
 
 async function command(deps: CartApiDependencies, event: APIGatewayProxyEventV2, cartId: string, cartCommand: CartCommand): Promise<HttpResult> {
   const expectedVersion = expectedVersionFrom(event);
-  const { version } = await executeCartCommand(deps.store, cartId, cartCommand, expectedVersion === undefined ? {} : { expectedVersion });
+  const commandId = commandIdOf(event);
+  const { version } = await executeCartCommand(deps.store, cartId, cartCommand, {
+    ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    ...(commandId === undefined ? {} : { commandId }),
+  });
   return json(200, { cartId, version }, { etag: etag(version) });
+}
+
+/**
+ * A write with an Idempotency-Key is one command however often it is sent: the key with everything the idempotency
+ * layer compares (method, path, body, query string) names it. Its events carry ids derived from this, so a retry
+ * after a timed-out write that was applied anyway is recognised in the store and not applied twice.
+ */
+function commandIdOf(event: APIGatewayProxyEventV2): string | undefined {
+  const key = header(event, 'idempotency-key');
+  if (key === undefined) return undefined;
+  return JSON.stringify([key, event.requestContext?.http?.method, event.rawPath, event.body ?? '', event.rawQueryString ?? '']);
 }
 
 function cartIdOf(event: APIGatewayProxyEventV2): string {

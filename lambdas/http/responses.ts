@@ -17,11 +17,12 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 
   toResult(): HttpResult {
-    return json(this.statusCode, { error: { code: this.code, message: this.message } });
+    return json(this.statusCode, { error: { code: this.code, message: this.message } }, this.headers);
   }
 }

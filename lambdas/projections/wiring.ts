@@ -1,4 +1,4 @@
-import { dynamoDbClient, dynamoDbDocumentClient } from '../../adapters/aws-clients';
+import { dynamoDbClient, dynamoDbDocumentClient, HTTP_HANDLER_DYNAMODB_BUDGET, type DynamoDbBudget } from '../../adapters/aws-clients';
 import { DynamoDbCartSummaryTable } from '../../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
 import { DynamoDbItemPopularityTable } from '../../adapters/dynamodb/item-popularity-table';
@@ -11,8 +11,8 @@ import { tracer } from '../observability';
 let projections: CartProjections | undefined;
 let readModels: ReadModels | undefined;
 
-function tables() {
-  const documents = dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient()));
+function tables(budget?: DynamoDbBudget) {
+  const documents = dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient(budget)));
   return {
     documents,
     cartSummary: new DynamoDbCartSummaryTable(documents, requireEnv(ENV.cartSummaryTable)),
@@ -35,7 +35,8 @@ export function projectionsFromEnvironment(): CartProjections {
 /** The projection tables as the read API reads them (it needs neither the event store nor write access). */
 export function readModelsFromEnvironment(): ReadModels {
   if (!readModels) {
-    const { cartSummary, itemPopularity } = tables();
+    // The read API answers HTTP: it gives up on DynamoDB within the HTTP handlers' budget.
+    const { cartSummary, itemPopularity } = tables(HTTP_HANDLER_DYNAMODB_BUDGET);
     readModels = new DynamoDbReadModels(cartSummary, itemPopularity);
   }
   return readModels;

@@ -50,6 +50,11 @@ export function spawnDynamoDbLocal(options: DynamoDbLocalOptions): ChildProcess 
   );
 }
 
+/** Where the component keeps the pid of its Java process (a fault test freezes that process). */
+export function dynamoDbJavaPidFile(dataDir: string): string {
+  return join(runDir(dataDir), 'dynamodb-java.pid');
+}
+
 /** Set (to "true") by the supervisor for a stack whose DynamoDB Local keeps its tables in memory (LocalStackOptions). */
 export const DYNAMODB_IN_MEMORY = 'DYNAMODB_IN_MEMORY';
 
@@ -61,7 +66,7 @@ export const DYNAMODB_IN_MEMORY = 'DYNAMODB_IN_MEMORY';
 export const dynamoDbEmulator: LocalComponent = {
   name: 'dynamodb',
   async start(config) {
-    const pidFile = join(runDir(config.dataDir), 'dynamodb-java.pid');
+    const pidFile = dynamoDbJavaPidFile(config.dataDir);
     stopLeftover(pidFile);
     const inMemory = process.env[DYNAMODB_IN_MEMORY] === 'true';
     const java = spawnDynamoDbLocal({ port: config.ports.dynamodb, ...(inMemory ? {} : { dataDir: join(config.dataDir, 'dynamodb') }) });

@@ -9,13 +9,25 @@ const PROJECT_ROOT = resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
-/** Loads the handler that CDK deploys for this Lambda name, from the same file and export. */
-export function loadHandler(name: LambdaName): AnyHandler {
+/**
+ * Set by `npm start -- --bundled` (local/stack.ts passes it to every component): the folder of the bundles that
+ * local/lambda/bundle.ts built as CDK does. Handlers are then loaded from there instead of the TypeScript sources.
+ */
+export const LAMBDA_BUNDLES_VARIABLE = 'LOCAL_LAMBDA_BUNDLES';
+
+/** Where bundleLambdas puts the bundle of a registry entry: its path, with .js for .ts. */
+export function bundledFileOf(bundlesDir: string, entry: string): string {
+  return join(bundlesDir, entry.replace(/\.ts$/, '.js'));
+}
+
+/** Loads the handler that CDK deploys for this Lambda name, from the same file and export (or its bundle). */
+export function loadHandler(name: LambdaName, bundlesDir = process.env[LAMBDA_BUNDLES_VARIABLE]): AnyHandler {
   const { entry, handler } = LAMBDAS[name];
+  const file = bundlesDir ? bundledFileOf(bundlesDir, entry) : join(PROJECT_ROOT, entry);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module = require(join(PROJECT_ROOT, entry)) as Record<string, unknown>;
+  const module = require(file) as Record<string, unknown>;
   const fn = module[handler];
-  if (typeof fn !== 'function') throw new Error(`${entry} does not export a function named ${handler}`);
+  if (typeof fn !== 'function') throw new Error(`${file} does not export a function named ${handler}`);
   // Under the tests, the AWS calls of each invocation are recorded under this registry name (IAM evidence).
   if (isRecordingAwsCalls()) return (event, context) => runAsLambda(name, () => (fn as AnyHandler)(event, context));
   return fn as AnyHandler;

@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { AWS_CALL_RECORDING_DIR } from '../../adapters/aws-call-recorder';
 import { startIsolatedStack, type IsolatedStack } from '../../local/isolated-stack';
 
@@ -19,7 +20,13 @@ export default async function globalSetup(): Promise<void> {
   const lines: string[] = [];
   let started: IsolatedStack;
   try {
-    started = await startIsolatedStack({ name: 'test', log: (line) => lines.push(line) });
+    // TEST_BUNDLED_LAMBDAS=true: the stack runs the bundles `cdk deploy` ships, as `npm start -- --bundled` does.
+    const lambdaBundlesDir = process.env.TEST_BUNDLED_LAMBDAS === 'true' ? mkdtempSync(join(tmpdir(), 'cdc-cart-test-bundles-')) : undefined;
+    if (lambdaBundlesDir) {
+      await (await import('../../local/lambda/bundle')).bundleLambdas(lambdaBundlesDir);
+      process.once('exit', () => rmSync(lambdaBundlesDir, { recursive: true, force: true }));
+    }
+    started = await startIsolatedStack({ name: 'test', log: (line) => lines.push(line), ...(lambdaBundlesDir ? { lambdaBundlesDir } : {}) });
   } catch (error) {
     console.error(lines.slice(-50).join('\n'));
     throw error;

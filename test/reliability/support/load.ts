@@ -1,4 +1,8 @@
-import { api } from '../../support/local-stack';
+import { api, type ApiResponse } from '../../support/local-stack';
+
+/** How the load sends a request: `api` by default; a retrying client for the outage scenarios. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Send = (method: string, path: string, options?: Parameters<typeof api>[2]) => Promise<ApiResponse<any>>;
 
 export interface LoadResult {
   readonly cartIds: string[];
@@ -11,7 +15,8 @@ export interface LoadResult {
  * A steady stream of cart commands: `carts` carts, each opened, given a few items, one removal, half of them
  * closed, `concurrency` carts at a time. Returns once every command has been answered.
  */
-export async function runCartLoad(options: { carts: number; concurrency: number; tag: string; onProgress?: (done: number) => void }): Promise<LoadResult> {
+export async function runCartLoad(options: { carts: number; concurrency: number; tag: string; onProgress?: (done: number) => void; send?: Send }): Promise<LoadResult> {
+  const send: Send = options.send ?? api;
   const cartIds: string[] = [];
   const failures: string[] = [];
   let commands = 0;
@@ -23,19 +28,19 @@ export async function runCartLoad(options: { carts: number; concurrency: number;
   const worker = async () => {
     while (next < options.carts) {
       const index = next++;
-      const opened = await api('POST', '/carts');
+      const opened = await send('POST', '/carts');
       expect('open', opened.status, 201, opened.body);
       if (opened.status !== 201) continue;
       const cartId: string = opened.body.cartId;
       cartIds.push(cartId);
       for (let i = 0; i < 3; i++) {
-        const added = await api('POST', `/carts/${cartId}/items`, { body: { sku: `${options.tag}-${(index + i) % 11}`, quantity: 1 + i } });
+        const added = await send('POST', `/carts/${cartId}/items`, { body: { sku: `${options.tag}-${(index + i) % 11}`, quantity: 1 + i } });
         expect('add', added.status, 200, added.body);
       }
-      const removed = await api('DELETE', `/carts/${cartId}/items/${options.tag}-${index % 11}?quantity=1`);
+      const removed = await send('DELETE', `/carts/${cartId}/items/${options.tag}-${index % 11}?quantity=1`);
       expect('remove', removed.status, 200, removed.body);
       if (index % 2 === 0) {
-        const closed = await api('POST', `/carts/${cartId}/close`);
+        const closed = await send('POST', `/carts/${cartId}/close`);
         expect('close', closed.status, 200, closed.body);
       }
       options.onProgress?.(index + 1);
