@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -60,6 +61,11 @@ export function dynamoDbDocumentClient(client: DynamoDBClient = dynamoDbClient()
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   });
+}
+
+/** Reads the event store's stream (endpoint: AWS_ENDPOINT_URL_DYNAMODB_STREAMS, set by the local stack). */
+export function dynamoDbStreamsClient(): DynamoDBStreamsClient {
+  return recorded(new DynamoDBStreamsClient({}));
 }
 
 /** HTTP/1.1: kinesalite refuses HTTP/2, and nothing here needs SubscribeToShard. */
