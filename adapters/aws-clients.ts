@@ -68,9 +68,13 @@ export function dynamoDbStreamsClient(): DynamoDBStreamsClient {
   return recorded(new DynamoDBStreamsClient({}));
 }
 
-/** HTTP/1.1: kinesalite refuses HTTP/2, and nothing here needs SubscribeToShard. */
+/**
+ * HTTP/1.1: kinesalite refuses HTTP/2, and nothing here needs SubscribeToShard. A call that has not answered in
+ * 10 s fails (and its caller's retry takes over) instead of hanging a poller: without throwOnRequestTimeout the
+ * timeout would only log a warning.
+ */
 export function kinesisClient(): KinesisClient {
-  return recorded(new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }) }));
+  return recorded(new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000, throwOnRequestTimeout: true }) }));
 }
 
 export function s3Client(): S3Client {
