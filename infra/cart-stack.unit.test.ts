@@ -79,7 +79,7 @@ describe('one source of truth for the wiring', () => {
     expect(variables('cdcEnrichment')).toEqual(expect.arrayContaining([ENV.deadLetterQueueUrl, ENV.storeLayout]));
     expect(variables('projections')).toEqual(expect.arrayContaining([ENV.eventStoreTable, ENV.cartSummaryTable, ENV.itemPopularityTable]));
     expect(variables('readApi')).toEqual(expect.arrayContaining([ENV.cartSummaryTable, ENV.itemPopularityTable]));
-    for (const step of ['replayPlan', 'replayReset', 'replayObject', 'replaySummary']) {
+    for (const step of ['replayPlan', 'replayGenerations', 'replayObject', 'replaySummary']) {
       expect(variables(step)).toEqual(expect.arrayContaining([ENV.archiveBucket, ENV.cartSummaryTable, ENV.itemPopularityTable, ENV.eventStoreTable, ENV.eventsStream]));
     }
     for (const step of ['backfillPlan', 'backfillSegment', 'backfillSummary']) {
