@@ -13,7 +13,8 @@ import { known, replayProjections } from '../../application/replay-projections';
 import { summarizeReplay } from '../../application/replay-summary';
 import { ENV, requireEnv } from '../environment';
 import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
-import { generationalProjections, generationPointer, generationTables } from '../projections/wiring';
+import { generationTables } from '../../adapters/dynamodb/read-models';
+import { generationalProjections, generationPointer, projectionTableNames } from '../projections/wiring';
 
 /** The steps of statemachines/replay.asl.json, one Lambda each (lambdas/registry.ts). */
 
@@ -26,9 +27,9 @@ const rebuild: RebuildDeps = {
   pointer: generationPointer(documents),
   projections: allGenerations,
   eventStore: new DynamoDbEventStore(documents, requireEnv(ENV.eventStoreTable)),
-  cartVersions: (generation) => generationTables(documents, generation).cartSummary.cartVersions(),
+  cartVersions: (generation) => generationTables(documents, projectionTableNames(), generation).cartSummary.cartVersions(),
   async deleteGeneration(projection, generation) {
-    const tables = generationTables(documents, generation);
+    const tables = generationTables(documents, projectionTableNames(), generation);
     const table = projection === 'cart-summary' ? tables.cartSummary : tables.itemPopularity;
     return (await table.reset()).deleted;
   },
