@@ -8,6 +8,7 @@ import { endpointOf } from '../local/config';
 import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
 import { eventually } from './support/consumers';
 import { api } from './support/local-stack';
+import { currentPhase, PHASES } from '../cli/replay-run';
 
 /**
  * Blue/green rebuilds (docs/replay-and-backfill.md): while a replay rebuild runs, started through the Step
@@ -73,6 +74,8 @@ describe('blue/green rebuild', () => {
     const output = JSON.parse(execution.output!);
     expect(output).toMatchObject({ rebuild: true, failedObjects: 0, generation: expect.any(Number) });
     expect(report.reads).toBeGreaterThan(READERS * 5);
+    // The phases in progress, as `npm run replay` and the console show them (each step long enough to be seen).
+    expect(execution.phases).toEqual(expect.arrayContaining([PHASES.PrepareGeneration, PHASES.WaitBeforeRetire, PHASES.RetireGeneration]));
     expect({ non200: report.non200, backwards: report.backwards }).toEqual({ non200: [], backwards: [] });
 
     const after = generationsOf(await pointer.read(), 'cart-summary');
@@ -94,6 +97,7 @@ describe('blue/green rebuild', () => {
       const report = await readers.stop();
       expectStatus(execution, 'FAILED');
       expect(execution.error).toBe('TooManyBadLines');
+      expect(execution.phases).toContain(PHASES.AbandonFailedRebuild);
       expect({ non200: report.non200, backwards: report.backwards }).toEqual({ non200: [], backwards: [] });
       const after = await pointer.read();
       expect(generationsOf(after, 'cart-summary')).toEqual(generationsOf(before, 'cart-summary'));
@@ -204,18 +208,21 @@ async function readModelsEqualCarts(): Promise<void> {
   );
 }
 
-async function runToEnd(request: { machine: 'replay' | 'backfill'; input: unknown }): Promise<DescribeExecutionCommandOutput> {
+/** Starts an execution and polls it to its end, noting the phases the CLI and the console show on the way. */
+async function runToEnd(request: { machine: 'replay' | 'backfill'; input: unknown }): Promise<DescribeExecutionCommandOutput & { phases: string[] }> {
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({ stateMachineArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${request.machine}`, input: JSON.stringify(request.input) }),
   );
-  return eventually(
-    `the ${request.machine} execution to end`,
-    async () => {
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      return described.status === 'RUNNING' ? undefined : described;
-    },
-    300_000,
-  );
+  const phases: string[] = [];
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING') return { ...described, phases };
+    const phase = await currentPhase(sfn, executionArn!);
+    if (phase && phases.at(-1) !== phase) phases.push(phase);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the ${request.machine} execution did not end within 300 s`);
 }
 
 function expectStatus(execution: DescribeExecutionCommandOutput, status: string): void {

@@ -135,6 +135,7 @@ function renderFollowed(execution) {
     'div',
     {},
     h('h2', { id: 'follow-heading' }, `Current run: ${execution.machine} `, h('code', {}, execution.name), ' ', badge(execution.status, STATUS_KIND[execution.status] ?? 'warn')),
+    execution.phase ? h('p', { class: 'phase', id: 'run-phase' }, 'Phase: ', h('strong', {}, execution.phase)) : null,
     run
       ? h(
           'div',
