@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -62,9 +63,18 @@ export function dynamoDbDocumentClient(client: DynamoDBClient = dynamoDbClient()
   });
 }
 
-/** HTTP/1.1: kinesalite refuses HTTP/2, and nothing here needs SubscribeToShard. */
+/** Reads the event store's stream (endpoint: AWS_ENDPOINT_URL_DYNAMODB_STREAMS, set by the local stack). */
+export function dynamoDbStreamsClient(): DynamoDBStreamsClient {
+  return recorded(new DynamoDBStreamsClient({}));
+}
+
+/**
+ * HTTP/1.1: kinesalite refuses HTTP/2, and nothing here needs SubscribeToShard. A call that has not answered in
+ * 10 s fails (and its caller's retry takes over) instead of hanging a poller: without throwOnRequestTimeout the
+ * timeout would only log a warning.
+ */
 export function kinesisClient(): KinesisClient {
-  return recorded(new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }) }));
+  return recorded(new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000, throwOnRequestTimeout: true }) }));
 }
 
 export function s3Client(): S3Client {

@@ -18,10 +18,13 @@ export interface DeadLetterInbox {
  * - `stream-record`: a DynamoDB stream record the enrichment could not split or the Pipe could not enrich
  *   (source `cdc-enrichment`, or `pipe`): back through the enrichment and the Pipe's target (Kinesis);
  * - `envelope`: an event the Pipe enriched but could not put into Kinesis (source `pipe`): back to the target;
+ * - `pipe-batch`: a batch of stream records the Pipe gave up on (source `pipe`), which holds only where the batch
+ *   is in the stream (`DDBStreamBatchInfo`: shard, first and last sequence number, size), as on AWS: its records are
+ *   read back from the stream and go the way of a `stream-record`;
  * - `consumer-batch`: what a consumer's event source mapping gave up on (source `consumer:<name>`): back
  *   through that consumer.
  */
-export type DeadLetterKind = 'stream-record' | 'envelope' | 'consumer-batch';
+export type DeadLetterKind = 'stream-record' | 'envelope' | 'pipe-batch' | 'consumer-batch';
 
 /** One function per kind: resolves once the letter's content went through, rejects with the reason otherwise. */
 export type Redrivers = Readonly<Record<DeadLetterKind, (letter: StoredDeadLetter) => Promise<void>>>;
@@ -40,6 +43,7 @@ export function deadLetterKind(letter: DeadLetter): DeadLetterKind | undefined {
   if (payload && typeof payload === 'object') {
     if (typeof payload.dynamodb === 'object' && payload.dynamodb !== null) return 'stream-record';
     if (typeof payload.eventId === 'string' && typeof payload.aggregateId === 'string') return 'envelope';
+    if (typeof payload.DDBStreamBatchInfo === 'object' && payload.DDBStreamBatchInfo !== null) return 'pipe-batch';
   }
   return undefined;
 }
@@ -61,7 +65,7 @@ export async function redriveDeadLetters(inbox: DeadLetterInbox, redrivers: Redr
   for (const letter of chosen) {
     const kind = deadLetterKind(letter);
     if (!kind) {
-      outcomes.push({ id: letter.id, source: letter.source, redriven: false, reason: 'its payload is neither a stream record, an event envelope nor a consumer batch' });
+      outcomes.push({ id: letter.id, source: letter.source, redriven: false, reason: 'its payload is neither a stream record, an event envelope, a Pipe batch nor a consumer batch' });
       continue;
     }
     try {

@@ -13,6 +13,18 @@ class FakeInbox implements DeadLetterInbox {
 
 const streamRecord = (id: string): StoredDeadLetter => ({ id, source: 'cdc-enrichment', reason: 'bad image', failedAt: '2026-01-01T00:00:00.000Z', payload: { eventID: id, dynamodb: { Keys: {} } } });
 const envelope = (id: string): StoredDeadLetter => ({ id, source: 'pipe', reason: 'throttled', failedAt: '2026-01-01T00:00:00.000Z', payload: { eventId: `e-${id}`, aggregateId: 'cart-1', version: 1 } });
+/** As the Pipe leaves a batch it gave up on (local/on-failure-record.ts, like AWS): where the records are, not them. */
+const pipeBatch = (id: string): StoredDeadLetter => {
+  const batch = { shardId: 'shardId-1', startSequenceNumber: '100', endSequenceNumber: '104', batchSize: 5, streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/events/stream/x' };
+  return {
+    id,
+    source: 'pipe',
+    reason: 'enrichment failed: TimeoutError (RetryAttemptsExhausted after 11 attempt(s))',
+    failedAt: '2026-01-01T00:00:00.000Z',
+    ids: batch,
+    payload: { requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 }, responseContext: { reason: 'timeout' }, version: '1.0', timestamp: '2026-01-01T00:00:00.000Z', DDBStreamBatchInfo: batch },
+  };
+};
 const consumerBatch = (id: string): StoredDeadLetter => ({ id, source: 'consumer:projections', reason: 'retries exhausted', failedAt: '2026-01-01T00:00:00.000Z', payload: { Records: [] } });
 
 function recordingRedrivers(fail: (letter: StoredDeadLetter) => string | undefined = () => undefined) {
@@ -22,21 +34,22 @@ function recordingRedrivers(fail: (letter: StoredDeadLetter) => string | undefin
     const reason = fail(letter);
     if (reason) throw new Error(reason);
   };
-  return { calls, redrivers: { 'stream-record': redriver('stream-record'), envelope: redriver('envelope'), 'consumer-batch': redriver('consumer-batch') } };
+  return { calls, redrivers: { 'stream-record': redriver('stream-record'), envelope: redriver('envelope'), 'pipe-batch': redriver('pipe-batch'), 'consumer-batch': redriver('consumer-batch') } };
 }
 
 describe('redriveDeadLetters', () => {
   it('sends each letter to the redriver of its kind, oldest first, and removes it once that succeeded', async () => {
-    const inbox = new FakeInbox([streamRecord('a'), envelope('b'), consumerBatch('c')]);
+    const inbox = new FakeInbox([streamRecord('a'), envelope('b'), pipeBatch('p'), consumerBatch('c')]);
     const { calls, redrivers } = recordingRedrivers();
     const outcomes = await redriveDeadLetters(inbox, redrivers, 'all');
     expect(calls).toEqual([
       { kind: 'stream-record', id: 'a' },
       { kind: 'envelope', id: 'b' },
+      { kind: 'pipe-batch', id: 'p' },
       { kind: 'consumer-batch', id: 'c' },
     ]);
     expect(outcomes.every((outcome) => outcome.redriven)).toBe(true);
-    expect(inbox.removed).toEqual(['a', 'b', 'c']);
+    expect(inbox.removed).toEqual(['a', 'b', 'p', 'c']);
     expect(await inbox.pending()).toEqual([]);
   });
 
@@ -85,6 +98,9 @@ describe('deadLetterKind', () => {
     expect(deadLetterKind({ ...streamRecord('a'), source: 'pipe' })).toBe('stream-record');
     expect(deadLetterKind(envelope('b'))).toBe('envelope');
     expect(deadLetterKind(consumerBatch('c'))).toBe('consumer-batch');
+    expect(deadLetterKind(pipeBatch('p'))).toBe('pipe-batch');
+    // A consumer's letter has the same metadata-only shape (KinesisBatchInfo): it goes back through its consumer.
+    expect(deadLetterKind({ ...pipeBatch('p'), source: 'consumer:projections' })).toBe('consumer-batch');
     expect(deadLetterKind({ source: 'pipe', reason: '', failedAt: '', payload: null })).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { archiveByHour, isArchiveEventKey } from '../application/archive-browsing';
 import { inspectCart, type CartInspection } from '../application/cart-inspection';
 import { StreamMarker, type MarkedStreamRecord } from '../application/stream-inspection';
-import { dynamoDbDocumentClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client } from '../adapters/aws-clients';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { generationalReadModels } from '../adapters/dynamodb/read-models';
 import { KinesisStreamTail } from '../adapters/kinesis/stream-tail';
@@ -181,7 +181,7 @@ async function redrive(config: LocalConfig, args: string[]): Promise<number> {
     return 2;
   }
   const kinesis = kinesisClient();
-  const outcomes = await redriveDeadLetters(inbox, localRedrivers(config, kinesis, new KinesisStreamTail(kinesis, config.resources.eventsStream)), values.all ? 'all' : positionals);
+  const outcomes = await redriveDeadLetters(inbox, localRedrivers(config, kinesis, new KinesisStreamTail(kinesis, config.resources.eventsStream), dynamoDbStreamsClient()), values.all ? 'all' : positionals);
   for (const outcome of outcomes) process.stdout.write(`${outcome.redriven ? 'redriven' : 'kept    '}  ${outcome.id}  ${outcome.source}${outcome.reason ? `  ${outcome.reason}` : ''}\n`);
   const kept = outcomes.filter((outcome) => !outcome.redriven).length;
   process.stdout.write(`${outcomes.length - kept} letter(s) redriven, ${kept} kept\n`);

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { z } from 'zod';
 import { archiveByHour, isArchiveEventKey } from '../../application/archive-browsing';
 import { inspectCart } from '../../application/cart-inspection';
 import { deadLetterKind, redriveDeadLetters } from '../../application/dead-letter-redrive';
-import { dynamoDbClient, dynamoDbDocumentClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
+import { dynamoDbClient, dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterInbox } from '../../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
 import { generationalReadModels } from '../../adapters/dynamodb/read-models';
@@ -58,9 +57,10 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
   const tail = new KinesisStreamTail(kinesis, config.resources.eventsStream);
   const live = new LiveStream(tail);
   const inbox = new JsonLinesDeadLetterInbox(localDeadLetterFile(config));
-  const redrivers = localRedrivers(config, kinesis, tail);
+  const streams = dynamoDbStreamsClient();
+  const redrivers = localRedrivers(config, kinesis, tail, streams);
   const executions = new ConsoleExecutions();
-  const pipeline = createPipelineStatus({ config, health, dynamodb, streams: new DynamoDBStreamsClient({}), tail, eventsPerSecond: () => live.eventsPerSecond() });
+  const pipeline = createPipelineStatus({ config, health, dynamodb, streams, tail, eventsPerSecond: () => live.eventsPerSecond() });
   let redriving: Promise<unknown> = Promise.resolve();
   /** Open server-sent-event responses: they never go idle, so stop() ends them. */
   const liveResponses = new Set<ServerResponse>();

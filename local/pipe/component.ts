@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { dynamoDbClient, kinesisClient } from '../../adapters/aws-clients';
+import { dynamoDbClient, dynamoDbStreamsClient, kinesisClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
 import { parseStoreLayout } from '../../domain/cdc/store-layout';
 import type { EventEnvelope } from '../../domain/events/envelope';
@@ -28,7 +27,7 @@ export const localPipeComponent: LocalComponent = {
     const handler = loadHandler('cdcEnrichment');
     const chaos = chaosFromEnvironment('pipe', config.dataDir);
     const pipe = new LocalPipe({
-      streams: new DynamoDBStreamsClient({}),
+      streams: dynamoDbStreamsClient(),
       streamArn,
       settings,
       enrich: (records) => invokeLocal<EventEnvelope[]>('cdcEnrichment', records, handler),

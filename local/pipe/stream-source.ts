@@ -1,5 +1,5 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, type DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
 
 export interface ShardInfo {
   readonly shardId: string;
@@ -24,6 +24,36 @@ export async function listShards(streams: DynamoDBStreamsClient, streamArn: stri
     start = StreamDescription?.LastEvaluatedShardId;
   } while (start);
   return shards;
+}
+
+/** Empty pages in a row after which an open shard is taken to hold nothing more of the range. */
+const EMPTY_PAGES_BEFORE_GIVING_UP = 5;
+
+/**
+ * The records of a shard from `start` through `end` (sequence numbers, both included), in stream order: a
+ * GetShardIterator AT_SEQUENCE_NUMBER, then GetRecords until a record at or past `end`, the shard's end, or a few
+ * empty pages. Throws the service's own errors: TrimmedDataAccessException when `start` is past the stream's
+ * retention (DynamoDB Streams keeps records 24 hours), ResourceNotFoundException when the shard is gone.
+ */
+export async function streamRecordsBetween(streams: DynamoDBStreamsClient, streamArn: string, shardId: string, start: string, end: string): Promise<_Record[]> {
+  const last = BigInt(end);
+  const records: _Record[] = [];
+  let { ShardIterator: iterator } = await streams.send(
+    new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: start }),
+  );
+  let emptyPages = 0;
+  while (iterator && emptyPages < EMPTY_PAGES_BEFORE_GIVING_UP) {
+    const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1_000 }));
+    for (const record of page.Records ?? []) {
+      const sequence = BigInt(record.dynamodb?.SequenceNumber ?? '0');
+      if (sequence > last) return records;
+      records.push(record);
+      if (sequence === last) return records;
+    }
+    emptyPages = (page.Records ?? []).length === 0 ? emptyPages + 1 : 0;
+    iterator = page.NextShardIterator;
+  }
+  return records;
 }
 
 /**

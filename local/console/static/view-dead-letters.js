@@ -2,6 +2,7 @@ import { announce, api, badge, dateTime, errorBox, h, header, json } from './ui.
 
 const ROUTES = {
   'stream-record': 'the enrichment, then the Pipe’s target (Kinesis)',
+  'pipe-batch': 'read back from the table’s stream, then the enrichment and the Pipe’s target (Kinesis)',
   envelope: 'the Pipe’s target (Kinesis)',
   'consumer-batch': 'its consumer',
 };
