@@ -30,6 +30,15 @@ export interface RebuildRequest {
 export const POINTER_SETTLE_MS = 2 * POINTER_CACHE_MS;
 
 export async function prepareRebuild(deps: RebuildDeps, request: RebuildRequest): Promise<{ generation: number }> {
+  // An earlier rebuild stopped between its switch and its retirement left its old generation behind: retire it now.
+  const stored = await deps.pointer.read();
+  const leftOver = Object.fromEntries(
+    request.projections.flatMap((name) => {
+      const previous = generationsOf(stored, name).previous;
+      return previous === undefined ? [] : [[name, previous]];
+    }),
+  );
+  if (Object.keys(leftOver).length > 0) await retireGenerations(deps, { previous: leftOver });
   const generation = await changePointer(deps.pointer, (stored) => {
     const { pointer, generation } = startBuilding(stored, request.projections, request.executionName);
     return { pointer, result: generation };
