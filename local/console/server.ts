@@ -179,6 +179,7 @@ const Flags = z.strictObject({
   to: z.string().optional(),
   projections: z.string().optional(),
   rebuild: z.boolean().optional(),
+  'retire-after': z.string().optional(),
   'dry-run': z.boolean().optional(),
   'max-bad-lines': z.string().optional(),
   'max-bad-lines-percent': z.string().optional(),
