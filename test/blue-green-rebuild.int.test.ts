@@ -73,6 +73,7 @@ describe('blue/green rebuild', () => {
     expectStatus(execution, 'SUCCEEDED');
     const output = JSON.parse(execution.output!);
     expect(output).toMatchObject({ rebuild: true, failedObjects: 0, generation: expect.any(Number) });
+    process.stdout.write(`blue/green rebuild: ${report.reads} reads by ${READERS} readers, phases ${JSON.stringify(execution.phases)}\n`);
     expect(report.reads).toBeGreaterThan(READERS * 5);
     // The phases in progress, as `npm run replay` and the console show them (each step long enough to be seen).
     expect(execution.phases).toEqual(expect.arrayContaining([PHASES.PrepareGeneration, PHASES.WaitBeforeRetire, PHASES.RetireGeneration]));
