@@ -1,3 +1,4 @@
+import { singleGeneration } from './generations';
 import type { EventEnvelope } from '../domain/events';
 import { foldProjections } from '../domain/projections';
 import { stampEvents } from './cart-commands';
@@ -72,7 +73,7 @@ function world(events: EventEnvelope[], text: string) {
   const summaries = new InMemoryCartSummaryTable();
   const popularity = new InMemoryItemPopularityTable();
   const objects = new Map([[KEY, text]]);
-  const deps = { archive: archiveOf(objects), projections: replayProjections(new CartProjections([summaries, popularity], store)), stream: { publish: async (e: readonly EventEnvelope[]) => e.length } };
+  const deps = { archive: archiveOf(objects), projections: replayProjections(singleGeneration(new CartProjections([summaries, popularity], store))), stream: { publish: async (e: readonly EventEnvelope[]) => e.length } };
   return { deps, objects, summaries, popularity };
 }
 

@@ -1,3 +1,4 @@
+import { singleGeneration } from './generations';
 import fc from 'fast-check';
 import { CartRuleViolation, decide, evolve, initialCartState, type CartCommand, type CartState } from '../domain/cart';
 import type { EventEnvelope } from '../domain/events';
@@ -93,7 +94,7 @@ describe('parallel replay order', () => {
         const yieldPoint = () => scheduler.schedule(Promise.resolve());
         const summaries = new InMemoryCartSummaryTable(yieldPoint);
         const popularity = new InMemoryItemPopularityTable(yieldPoint);
-        const projections = replayProjections(new CartProjections([summaries, popularity], store));
+        const projections = replayProjections(singleGeneration(new CartProjections([summaries, popularity], store)));
         const objects = archiveObjects(events, objectCount, placement, shuffles);
         const archive = inMemoryArchive(objects);
         const replay = plan();
@@ -120,7 +121,7 @@ describe('parallel replay order', () => {
       fc.asyncProperty(archived, async ({ events, objectCount, placement, shuffles }) => {
         const store = new InMemoryEventStore();
         store.seed(events);
-        const projections = replayProjections(new CartProjections([new InMemoryCartSummaryTable(), new InMemoryItemPopularityTable()], store));
+        const projections = replayProjections(singleGeneration(new CartProjections([new InMemoryCartSummaryTable(), new InMemoryItemPopularityTable()], store)));
         const objects = archiveObjects(events, objectCount, placement, shuffles);
         const archive = inMemoryArchive(objects);
         let applied = 0;

@@ -32,8 +32,8 @@ export interface ApplyCounts {
 export interface ReplayProjections {
   /** Every projection by name, e.g. ['cart-summary', 'item-popularity']. */
   readonly names: readonly string[];
-  apply(names: readonly string[], events: readonly EventEnvelope[]): Promise<ApplyCounts>;
-  reset(names: readonly string[]): Promise<void>;
+  /** Into one generation (a rebuild's), or without one into every generation the live consumers write. */
+  apply(names: readonly string[], events: readonly EventEnvelope[], generation?: number): Promise<ApplyCounts>;
 }
 
 /** The event stream, for a replay with target "stream". Returns how many were published. */

@@ -1,13 +1,14 @@
 import type { EventEnvelope } from '../domain/events';
-import { isProjectionName, type CartProjections, type ProjectionName } from './projections';
+import type { GenerationalProjections } from './generations';
+import { isProjectionName, type ProjectionName } from './projections';
 import type { ApplyCounts, ReplayProjections } from './replay-ports';
 
 /** The projections module seen through the narrow port a replay needs. */
-export function replayProjections(projections: CartProjections): ReplayProjections {
+export function replayProjections(projections: GenerationalProjections): ReplayProjections {
   return {
     names: projections.names,
-    async apply(names: readonly string[], events: readonly EventEnvelope[]): Promise<ApplyCounts> {
-      const report = await projections.apply(events, known(names));
+    async apply(names: readonly string[], events: readonly EventEnvelope[], generation?: number): Promise<ApplyCounts> {
+      const report = await projections.apply(events, known(names), generation);
       const counts = Object.values(report.projections);
       return {
         applied: counts.reduce((sum, c) => sum + (c?.applied ?? 0), 0),
@@ -15,13 +16,10 @@ export function replayProjections(projections: CartProjections): ReplayProjectio
         caughtUp: counts.reduce((sum, c) => sum + (c?.caughtUp ?? 0), 0),
       };
     },
-    async reset(names: readonly string[]): Promise<void> {
-      for (const name of known(names)) await projections.reset(name);
-    },
   };
 }
 
-function known(names: readonly string[]): ProjectionName[] {
+export function known(names: readonly string[]): ProjectionName[] {
   return names.map((name) => {
     if (!isProjectionName(name)) throw new RangeError(`unknown projection "${name}"`);
     return name;

@@ -23,13 +23,15 @@ const ObjectResult = z.object({
   badLines: z.partialRecord(z.enum(BAD_LINE_REASONS), z.number()).default({}),
 });
 
-/** A step that failed outside the children (the reset, the Map itself), as a Catch records it. */
+/** A step that failed outside the children (preparing a generation, the Map itself), as a Catch records it. */
 export const StepFailure = z.object({ Error: z.string(), Cause: z.string().optional() });
 
 export interface ReplaySummary {
   readonly target: ReplayPlan['target'];
   readonly projections: readonly string[];
   readonly rebuild: boolean;
+  /** rebuild: the generation built (live after the switch, unless the rebuild failed). */
+  readonly generation?: number;
   readonly dryRun: boolean;
   readonly from?: string;
   readonly to?: string;
@@ -120,6 +122,7 @@ export function summarizeReplay(
     target: replay.target,
     projections: replay.projections,
     rebuild: replay.rebuild,
+    ...(replay.generation === undefined ? {} : { generation: replay.generation }),
     dryRun: replay.dryRun,
     ...(replay.from === undefined ? {} : { from: replay.from }),
     ...(replay.to === undefined ? {} : { to: replay.to }),

@@ -4,6 +4,11 @@ import type { ApplyCounts, ArchiveObjects, EventRepublisher, ReplayProjections }
 import { countByReason, readArchiveLines, rejectsBody, rejectsKeyOf, rejectsPrefixOf, type BadLineReason } from './replay-lines';
 import { hourWindow, isKeyInWindow, listingPrefix, type HourWindow } from './replay-window';
 
+/** The old generation of a rebuild stays readable this long after the switch unless the input says otherwise. */
+export const DEFAULT_RETIRE_AFTER_SECONDS = 300;
+/** The replay state machine's own timeout is a day. */
+const MAX_RETIRE_AFTER_SECONDS = 43_200;
+
 /** The replay input, exactly as an operator passes it to StartExecution. Unknown fields are refused. */
 export const ReplayInput = z
   .strictObject({
@@ -12,6 +17,8 @@ export const ReplayInput = z
     target: z.enum(['projections', 'stream']),
     projections: z.array(z.string().min(1)).min(1).optional(),
     rebuild: z.boolean().optional(),
+    /** rebuild: how long the old generation stays readable after the switch before its rows are deleted. */
+    retireAfterSeconds: z.number().int().min(0).max(MAX_RETIRE_AFTER_SECONDS).optional(),
     dryRun: z.boolean().optional(),
     /** Fail the replay (TooManyBadLines) when more lines than this could not be replayed (duplicates do not count). */
     maxBadLines: z.number().int().min(0).optional(),
@@ -25,6 +32,10 @@ export const ReplayInput = z
   .refine((input) => input.target === 'projections' || (!input.rebuild && !input.projections), {
     message: '"rebuild" and "projections" apply to target "projections" only',
     path: ['target'],
+  })
+  .refine((input) => input.retireAfterSeconds === undefined || input.rebuild === true, {
+    message: '"retireAfterSeconds" applies to a rebuild only',
+    path: ['retireAfterSeconds'],
   });
 export type ReplayInput = z.infer<typeof ReplayInput>;
 
@@ -33,6 +44,10 @@ export interface ReplayPlan {
   readonly target: 'projections' | 'stream';
   readonly projections: readonly string[];
   readonly rebuild: boolean;
+  /** rebuild: seconds between the switch and the retirement of the old generation. */
+  readonly retireAfterSeconds: number;
+  /** rebuild: the generation being built, set by the PrepareGeneration step; the objects are replayed into it. */
+  readonly generation?: number;
   readonly dryRun: boolean;
   readonly from?: string;
   readonly to?: string;
@@ -69,6 +84,7 @@ export function planReplay(
       target: input.target,
       projections: input.target === 'projections' ? [...new Set(input.projections ?? knownProjections)] : [],
       rebuild: input.rebuild ?? false,
+      retireAfterSeconds: input.retireAfterSeconds ?? DEFAULT_RETIRE_AFTER_SECONDS,
       dryRun: input.dryRun ?? false,
       ...(input.from === undefined ? {} : { from: input.from }),
       ...(input.to === undefined ? {} : { to: input.to }),
@@ -84,7 +100,7 @@ export function planReplay(
 }
 
 function invalid(cause: string): PlanResult {
-  return { valid: false, error: 'InvalidReplayInput', cause: `invalid replay input: ${cause}. Expected {"from"?, "to"? (ISO-8601), "target": "projections"|"stream", "projections"?: [names], "rebuild"?: boolean, "dryRun"?: boolean, "maxBadLines"?: integer >= 0, "maxBadLinesPercent"?: 0-100}` };
+  return { valid: false, error: 'InvalidReplayInput', cause: `invalid replay input: ${cause}. Expected {"from"?, "to"? (ISO-8601), "target": "projections"|"stream", "projections"?: [names], "rebuild"?: boolean, "retireAfterSeconds"?: integer 0-43200 (rebuild only), "dryRun"?: boolean, "maxBadLines"?: integer >= 0, "maxBadLinesPercent"?: 0-100}` };
 }
 
 export function describeIssues(error: z.ZodError): string {
@@ -138,7 +154,7 @@ export async function replayObject(deps: ReplayObjectDeps, request: { key: strin
   const ordered = [...events].sort(byCartAndVersion);
   let counts: ApplyCounts = { applied: 0, skipped: 0, caughtUp: 0 };
   if (!replay.dryRun && ordered.length > 0) {
-    if (replay.target === 'projections') counts = await deps.projections.apply(replay.projections, ordered);
+    if (replay.target === 'projections') counts = await deps.projections.apply(replay.projections, ordered, replay.generation);
     else counts = { applied: await deps.stream.publish(ordered.map(markReplayed)), skipped: 0, caughtUp: 0 };
   }
   return {
@@ -160,9 +176,4 @@ export function byCartAndVersion(a: EventEnvelope, b: EventEnvelope): number {
 /** Side-effecting consumers skip what carries this flag; projections apply it as any other delivery. */
 export function markReplayed(event: EventEnvelope): EventEnvelope {
   return { ...event, metadata: { ...event.metadata, replayed: true } };
-}
-
-export async function resetProjections(projections: ReplayProjections, names: readonly string[]): Promise<{ reset: readonly string[] }> {
-  await projections.reset(names);
-  return { reset: names };
 }

@@ -4,10 +4,8 @@ import { archiveByHour, isArchiveEventKey } from '../application/archive-browsin
 import { inspectCart, type CartInspection } from '../application/cart-inspection';
 import { StreamMarker, type MarkedStreamRecord } from '../application/stream-inspection';
 import { dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client } from '../adapters/aws-clients';
-import { DynamoDbCartSummaryTable } from '../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
-import { DynamoDbItemPopularityTable } from '../adapters/dynamodb/item-popularity-table';
-import { DynamoDbReadModels } from '../adapters/dynamodb/read-models';
+import { generationalReadModels } from '../adapters/dynamodb/read-models';
 import { KinesisStreamTail } from '../adapters/kinesis/stream-tail';
 import { S3ArchiveObjects } from '../adapters/s3/replay-archive';
 import { redriveDeadLetters } from '../application/dead-letter-redrive';
@@ -108,7 +106,8 @@ async function cart(config: LocalConfig, args: string[]): Promise<number> {
   if (values.help) return help('cart ID [--json]', "Prints the cart's stored events (event store) beside its cart-summary read model.");
   if (positionals.length !== 1) throw new UsageError('cart takes one cart id');
   const documents = dynamoDbDocumentClient();
-  const readModels = new DynamoDbReadModels(new DynamoDbCartSummaryTable(documents, config.resources.cartSummaryTable), new DynamoDbItemPopularityTable(documents, config.resources.itemPopularityTable));
+  // Through the generation pointer, as the read API reads them (a rebuild may have switched generations).
+  const readModels = generationalReadModels(documents, { cartSummary: config.resources.cartSummaryTable, itemPopularity: config.resources.itemPopularityTable });
   const inspection = await inspectCart(new DynamoDbEventStore(documents, config.resources.eventStoreTable), readModels, positionals[0]!);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(inspection, null, 2)}\n`);

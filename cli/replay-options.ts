@@ -9,6 +9,7 @@ export interface ReplayFlags {
   readonly to?: string;
   readonly projections?: string;
   readonly rebuild?: boolean;
+  readonly 'retire-after'?: string;
   readonly 'dry-run'?: boolean;
   readonly 'max-bad-lines'?: string;
   readonly 'max-bad-lines-percent'?: string;
@@ -25,9 +26,10 @@ export function replayInputFromFlags(flags: ReplayFlags): ReplayInput {
   if (flags.target === undefined) throw new UsageError('--target is required: "projections" (the read models) or "stream" (the Kinesis stream)');
   if (!TARGETS.includes(flags.target)) throw new UsageError(`--target must be "projections" or "stream", got "${flags.target}"`);
   if (flags.target === 'stream') {
-    if (flags.rebuild) throw new UsageError('--rebuild empties read models before replaying into them, so it needs --target projections (a replay onto the stream empties nothing)');
+    if (flags.rebuild) throw new UsageError('--rebuild builds a new generation of read models, so it needs --target projections (a replay onto the stream builds none)');
     if (flags.projections !== undefined) throw new UsageError('--projections chooses read models, so it needs --target projections (a replay onto the stream reaches every consumer)');
   }
+  if (flags['retire-after'] !== undefined && !flags.rebuild) throw new UsageError('--retire-after says when a rebuild retires the old generation, so it needs --rebuild');
   let projections: string[] | undefined;
   if (flags.projections !== undefined) {
     projections = flags.projections.split(',').map((name) => name.trim()).filter(Boolean);
@@ -41,6 +43,7 @@ export function replayInputFromFlags(flags: ReplayFlags): ReplayInput {
     target: flags.target,
     ...(projections === undefined ? {} : { projections }),
     ...(flags.rebuild ? { rebuild: true } : {}),
+    ...(flags['retire-after'] === undefined ? {} : { retireAfterSeconds: wholeNumber('--retire-after', flags['retire-after']) }),
     ...(flags['dry-run'] ? { dryRun: true } : {}),
     ...(flags['max-bad-lines'] === undefined ? {} : { maxBadLines: wholeNumber('--max-bad-lines', flags['max-bad-lines']) }),
     ...(flags['max-bad-lines-percent'] === undefined ? {} : { maxBadLinesPercent: percent('--max-bad-lines-percent', flags['max-bad-lines-percent']) }),

@@ -1,13 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { replayInputFromFlags } from './replay-options';
-import { plainNotes } from './replay-run';
+import { PHASES, plainNotes, progressLine } from './replay-run';
 
 describe('replay flags', () => {
   it.each([
     [{}, /^--target is required: "projections" \(the read models\) or "stream"/],
     [{ target: 'nowhere' }, /^--target must be "projections" or "stream", got "nowhere"$/],
-    [{ target: 'stream', rebuild: true }, /^--rebuild empties read models before replaying into them, so it needs --target projections/],
+    [{ target: 'stream', rebuild: true }, /^--rebuild builds a new generation of read models, so it needs --target projections/],
+    [{ target: 'projections', 'retire-after': '60' }, /^--retire-after says when a rebuild retires the old generation, so it needs --rebuild$/],
+    [{ target: 'projections', rebuild: true, 'retire-after': 'soon' }, /^--retire-after must be a whole number/],
     [{ target: 'stream', projections: 'cart-summary' }, /^--projections chooses read models, so it needs --target projections/],
     [{ target: 'projections', projections: 'nope,cart-summary' }, /^--projections: unknown "nope"; known: cart-summary, item-popularity$/],
     [{ target: 'projections', projections: ' , ' }, /^--projections needs at least one name/],
@@ -21,8 +23,14 @@ describe('replay flags', () => {
 
   it('turns good flags into the state machine input', () => {
     expect(
-      replayInputFromFlags({ target: 'projections', projections: 'cart-summary', rebuild: true, 'dry-run': true, 'max-bad-lines': '5', 'max-bad-lines-percent': '0.5', from: '2024-05-01T10:00:00Z' }),
-    ).toEqual({ target: 'projections', projections: ['cart-summary'], rebuild: true, dryRun: true, maxBadLines: 5, maxBadLinesPercent: 0.5, from: '2024-05-01T10:00:00Z' });
+      replayInputFromFlags({ target: 'projections', projections: 'cart-summary', rebuild: true, 'retire-after': '60', 'dry-run': true, 'max-bad-lines': '5', 'max-bad-lines-percent': '0.5', from: '2024-05-01T10:00:00Z' }),
+    ).toEqual({ target: 'projections', projections: ['cart-summary'], rebuild: true, retireAfterSeconds: 60, dryRun: true, maxBadLines: 5, maxBadLinesPercent: 0.5, from: '2024-05-01T10:00:00Z' });
+  });
+
+  it('names the phase of a running replay in the progress line', () => {
+    expect(progressLine(undefined, 3_000, 'objects', PHASES.PrepareGeneration)).toBe(`${PHASES.PrepareGeneration}... 0:03`);
+    expect(progressLine({ total: 4, succeeded: 4 }, 61_000, 'objects', PHASES.SwitchGeneration)).toBe(`${PHASES.SwitchGeneration}... (4/4 objects replayed)  1:01`);
+    expect(progressLine({ total: 4, succeeded: 1 }, 1_000, 'objects', PHASES.ReplayObjects)).toMatch(/^\[#+\.+\] 1\/4 objects/);
   });
 });
 
@@ -36,7 +44,7 @@ describe('the replay command', () => {
     });
 
   it.each([
-    [['--target', 'stream', '--rebuild'], /--rebuild empties read models/],
+    [['--target', 'stream', '--rebuild'], /--rebuild builds a new generation/],
     [['--target', 'projections', '--projections', 'nope'], /--projections: unknown "nope"/],
   ])('exits 2 with a precise message for %j, starting nothing', (args, message) => {
     const result = run(...args);

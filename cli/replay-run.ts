@@ -1,6 +1,7 @@
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
+  GetExecutionHistoryCommand,
   ListMapRunsCommand,
   ListStateMachinesCommand,
   SFNClient,
@@ -132,7 +133,8 @@ export async function runWithProgress(target: Target, machine: string, input: un
         mapRunArn = mapRuns?.[0]?.mapRunArn;
       }
       const counts = mapRunArn ? (await target.client.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts : undefined;
-      const line = progressLine(counts, Date.now() - started, options.unit);
+      const phase = execution.status === 'RUNNING' ? await currentPhase(target.client, executionArn) : undefined;
+      const line = progressLine(counts, Date.now() - started, options.unit, phase);
       if (out.isTTY) out.write(`\r${line}\u001b[K`);
       else if (Date.now() - lastLine > 5_000 || execution.status !== 'RUNNING') {
         out.write(`${line}\n`);
@@ -149,9 +151,37 @@ export async function runWithProgress(target: Target, machine: string, input: un
   }
 }
 
-export function progressLine(counts: { total?: number; succeeded?: number; failed?: number } | undefined, elapsedMs: number, unit: string): string {
+/**
+ * The phases of a run, by the state the execution entered last (statemachines/*.asl.json). A blue/green rebuild
+ * shows each of its steps; a state not listed shows by its name.
+ */
+export const PHASES: Readonly<Record<string, string>> = {
+  PlanReplay: 'planning',
+  PrepareGeneration: 'preparing a new generation (the live one keeps serving)',
+  ReplayObjects: 'replaying the archive',
+  ReplayObject: 'replaying the archive',
+  RecordObjectFailure: 'replaying the archive',
+  SummarizeReplay: 'summarizing',
+  CatchUpGeneration: 'catching the new generation up with the event store',
+  SwitchGeneration: 'switching readers to the new generation',
+  WaitBeforeRetire: 'switched; the old generation stays readable until it is retired',
+  RetireGeneration: 'retiring the old generation',
+  AbandonFailedRebuild: 'abandoning the new generation (the live one keeps serving)',
+  AbandonRebuildAfterError: 'abandoning the new generation (the live one keeps serving)',
+  PlanBackfill: 'planning',
+};
+
+/** The phase a running execution is in: the last state it entered, from its history (newest first). */
+export async function currentPhase(client: SFNClient, executionArn: string): Promise<string | undefined> {
+  const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 25 })).catch(() => ({ events: [] }));
+  const entered = events?.find((event) => event.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+  return entered === undefined ? undefined : (PHASES[entered] ?? entered);
+}
+
+export function progressLine(counts: { total?: number; succeeded?: number; failed?: number } | undefined, elapsedMs: number, unit: string, phase?: string): string {
   const elapsed = `${Math.floor(elapsedMs / 60_000)}:${String(Math.floor(elapsedMs / 1000) % 60).padStart(2, '0')}`;
-  if (!counts?.total) return `preparing... ${elapsed}`;
+  if (!counts?.total) return `${phase ?? 'preparing'}... ${elapsed}`;
+  if (phase && phase !== PHASES.ReplayObjects) return `${phase}... (${(counts.succeeded ?? 0) + (counts.failed ?? 0)}/${counts.total} ${unit} replayed${counts.failed ? `, ${counts.failed} failed` : ''})  ${elapsed}`;
   const done = (counts.succeeded ?? 0) + (counts.failed ?? 0);
   const width = 30;
   const filled = Math.round((done / counts.total) * width);

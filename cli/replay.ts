@@ -2,13 +2,16 @@ import { parseArgs } from 'node:util';
 import { replayInputFromFlags } from './replay-options';
 import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress } from './replay-run';
 
-const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild] [--projections a,b] [--dry-run]
+const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild [--retire-after SECONDS]] [--projections a,b] [--dry-run]
 
 Replays the S3 archive through the "replay" state machine.
   --target projections|stream  apply to the read models, or republish to the stream flagged replayed
   --from, --to ISO-8601        window of archive (arrival) hours, both ends inclusive; default: the whole archive
   --projections a,b            which read models (default: all: cart-summary, item-popularity)
-  --rebuild                    empty those read models first, then replay (target projections only)
+  --rebuild                    blue/green: build a new generation of those read models from the archive beside the
+                               live one, catch it up, switch readers over; the live one serves throughout (target
+                               projections only). Progress names the phase: prepare, replay, catch up, switch, retire
+  --retire-after SECONDS       with --rebuild: keep the old generation readable this long after the switch (default 300)
   --dry-run                    read and check everything, change nothing (bad lines are still set aside and counted)
   --max-bad-lines N            fail (TooManyBadLines) when more than N lines could not be replayed (default: no limit)
   --max-bad-lines-percent P    the same, as a percentage of the lines read
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
       to: { type: 'string' },
       projections: { type: 'string' },
       rebuild: { type: 'boolean' },
+      'retire-after': { type: 'string' },
       'dry-run': { type: 'boolean' },
       'max-bad-lines': { type: 'string' },
       'max-bad-lines-percent': { type: 'string' },

@@ -79,7 +79,7 @@ describe('one source of truth for the wiring', () => {
     expect(variables('cdcEnrichment')).toEqual(expect.arrayContaining([ENV.deadLetterQueueUrl, ENV.storeLayout]));
     expect(variables('projections')).toEqual(expect.arrayContaining([ENV.eventStoreTable, ENV.cartSummaryTable, ENV.itemPopularityTable]));
     expect(variables('readApi')).toEqual(expect.arrayContaining([ENV.cartSummaryTable, ENV.itemPopularityTable]));
-    for (const step of ['replayPlan', 'replayReset', 'replayObject', 'replaySummary']) {
+    for (const step of ['replayPlan', 'replayGenerations', 'replayObject', 'replaySummary']) {
       expect(variables(step)).toEqual(expect.arrayContaining([ENV.archiveBucket, ENV.cartSummaryTable, ENV.itemPopularityTable, ENV.eventStoreTable, ENV.eventsStream]));
     }
     for (const step of ['backfillPlan', 'backfillSegment', 'backfillSummary']) {
@@ -183,6 +183,27 @@ describe('cart HTTP API', () => {
     for (const resource of dynamoResources) {
       expect([resolve(stack.eventStore.table.tableArn), resolve(stack.eventStore.idempotencyTable.tableArn)]).toContainEqual(resource);
     }
+  });
+});
+
+describe('blue/green rebuild grants', () => {
+  // Generations live in the projection tables under a key prefix and the pointer is a cart-summary item: no table
+  // is created at run time, so every grant names the two existing tables.
+  test('the rebuild steps move the pointer, catch the new generation up, list and delete a generation', () => {
+    const role = roleOfFunction('replayGenerations');
+    const summary = resolve(stack.projections.get('cart-summary').tableArn);
+    const popularity = resolve(stack.projections.get('item-popularity').tableArn);
+    expect(resourcesAllowed(role, 'dynamodb:PutItem')).toEqual([summary]);
+    expect(resourcesAllowed(role, 'dynamodb:GetItem')).toEqual(expect.arrayContaining([summary, popularity, resolve(stack.eventStore.table.tableArn)]));
+    expect(resourcesAllowed(role, 'dynamodb:Scan').sort()).toEqual([summary, popularity].sort());
+    expect(resourcesAllowed(role, 'dynamodb:BatchWriteItem').sort()).toEqual([summary, popularity].sort());
+    expect(resourcesAllowed(role, 'dynamodb:Query')).toEqual(expect.arrayContaining([resolve(stack.eventStore.table.tableArn)]));
+  });
+
+  test('the read API reads the pointer and every generation with GetItem and writes nothing', () => {
+    const role = roleOfFunction('readApi');
+    expect(resourcesAllowed(role, 'dynamodb:GetItem')).toEqual(expect.arrayContaining([resolve(stack.projections.get('cart-summary').tableArn)]));
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) expect(resourcesAllowed(role, action)).toEqual([]);
   });
 });
 

@@ -109,9 +109,13 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
   // The replay and backfill steps (statemachines/) share one module per machine that builds all its adapters at
   // load, so each step gets every variable of its module; grants stay per step.
   replayPlan: (fn, resources) => replayEnvironment(fn, resources),
-  replayReset: (fn, resources) => {
+  replayGenerations: (fn, resources) => {
     replayEnvironment(fn, resources);
-    // Rebuild empties the chosen projections: Scan + BatchWriteItem of deletes.
+    // Moves the generation pointer (a conditional Put of one cart-summary item) and catches the new generation up:
+    // events read from the event store, written like the projections consumer writes them.
+    readEventStore(fn, resources);
+    writeProjections(fn, resources);
+    // The catch-up lists the live generation's carts (Scan); retiring deletes a generation's rows (Scan + BatchWriteItem).
     allow(fn, ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], [resources.cartSummary.tableArn, resources.itemPopularity.tableArn]);
   },
   replayObject: (fn, resources) => {

@@ -33,10 +33,10 @@ export const LAMBDAS = {
     handler: 'plan',
     description: 'Replay state machine: validates the input and turns the window into the archive prefix to list',
   },
-  replayReset: {
+  replayGenerations: {
     entry: 'lambdas/replay-steps/handler.ts',
-    handler: 'reset',
-    description: 'Replay state machine: empties the chosen projections before a rebuild',
+    handler: 'generations',
+    description: 'Replay state machine: the blue/green steps of a rebuild (prepare, catch up, switch, retire, abandon a generation)',
   },
   replayObject: {
     entry: 'lambdas/replay-steps/handler.ts',

@@ -14,7 +14,7 @@ export const STATE_MACHINES = {
     description: 'Replays archived events into the projections or onto the stream',
     functions: {
       ReplayPlanFunctionArn: 'replayPlan',
-      ReplayResetFunctionArn: 'replayReset',
+      ReplayGenerationsFunctionArn: 'replayGenerations',
       ReplayObjectFunctionArn: 'replayObject',
       ReplaySummaryFunctionArn: 'replaySummary',
     },

@@ -117,7 +117,7 @@ describe('the bundles cdk deploy ships', () => {
     const startedAt = new Date().toISOString();
     const plan = (await invoke<{ valid: boolean; replay: { prefix: string; projections: string[] } & Record<string, unknown> }>('replayPlan', { input: { target: 'projections', dryRun: true }, executionName: `bundled-${randomUUID()}`, startedAt })).result;
     expect(plan).toMatchObject({ valid: true, replay: { target: 'projections', dryRun: true, prefix: expect.stringMatching(/^events\//) } });
-    expect((await invoke('replayReset', { projections: [] })).result).toEqual({ reset: [] });
+    expect((await invoke('replayGenerations', { step: 'abandon', replay: { ...plan.replay, generation: 999_999 } })).result).toEqual({ abandoned: 999_999, deleted: 0 });
     const archived = await eventually('the cart archived', async () => (await archivedLines()).find((line) => line.envelope.aggregateId === cartId), 60_000);
     const objectResult = (await invoke<{ key: string; inWindow: boolean; eventsRead: number }>('replayObject', { key: archived.key, replay: plan.replay })).result;
     expect(objectResult).toMatchObject({ key: archived.key, inWindow: true, applied: 0 });

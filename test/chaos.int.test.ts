@@ -136,7 +136,7 @@ describe('delivery guarantees under chaos', () => {
     const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     const sfn = new SFNClient({ endpoint: endpointOf(stack.config.ports.stepfunctions), region: 'us-east-1', credentials });
     const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:replay', input: JSON.stringify({ target: 'projections', rebuild: true }) }),
+      new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:replay', input: JSON.stringify({ target: 'projections', rebuild: true, retireAfterSeconds: 1 }) }),
     );
     const execution = await eventually(
       'the replay rebuild to end',

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient, type PutCommandInp
 import type { CartRun, ProjectionTable } from '../../application/projections';
 import type { CartLine } from '../../domain/cart';
 import { advanceCursor, EMPTY_CURSOR, linesOf, toCartSummary, type CartCursor, type CartSummary, type VersionedCartEvent } from '../../domain/projections';
-import { deleteAllItems } from './delete-all';
+import { deleteGenerationItems, scanGeneration } from './delete-all';
 import { consistentBatchGet, inParallel, PACK_CONCURRENCY, packEntries, transactPacked, type TransactItem } from './packed-writes';
 import { CART_SUMMARY_KEY } from './projection-tables';
 
@@ -15,18 +15,24 @@ export class DynamoDbCartSummaryTable implements ProjectionTable {
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: () => Date = () => new Date(),
+    /** The generation's key prefix (domain/projections/generations.ts); '' for generation 0. */
+    private readonly keyPrefix = '',
   ) {}
+
+  private key(cartId: string) {
+    return { [CART_SUMMARY_KEY.partitionKey]: this.keyPrefix + cartId };
+  }
 
   async readCursor(cartId: string): Promise<CartCursor> {
     const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { [CART_SUMMARY_KEY.partitionKey]: cartId }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: this.key(cartId), ConsistentRead: true }),
     );
     return Item ? cursorOf(Item) : EMPTY_CURSOR;
   }
 
   async readCursors(cartIds: readonly string[]): Promise<Map<string, CartCursor>> {
-    const items = await consistentBatchGet(this.documents, this.tableName, CART_SUMMARY_KEY.partitionKey, cartIds);
-    return new Map([...items].map(([cartId, item]) => [cartId, cursorOf(item)]));
+    const items = await consistentBatchGet(this.documents, this.tableName, CART_SUMMARY_KEY.partitionKey, cartIds.map((id) => this.keyPrefix + id));
+    return new Map([...items].map(([key, item]) => [key.slice(this.keyPrefix.length), cursorOf(item)]));
   }
 
   /** The whole run in one Put: the item is the summary after the run, written only over the version it follows. */
@@ -62,7 +68,7 @@ export class DynamoDbCartSummaryTable implements ProjectionTable {
     if (!summary) throw new RangeError(`cart ${cartId}: events ${run[0]!.version}..${run.at(-1)!.version} leave no cart to summarise`);
     return {
       TableName: this.tableName,
-      Item: { ...summary, items: [...summary.items], updatedAt: this.clock().toISOString() },
+      Item: { ...summary, ...this.key(cartId), items: [...summary.items], updatedAt: this.clock().toISOString() },
       ConditionExpression: from.version === 0 ? 'attribute_not_exists(#id)' : '#version = :from',
       ExpressionAttributeNames: from.version === 0 ? { '#id': CART_SUMMARY_KEY.partitionKey } : { '#version': 'version' },
       ...(from.version === 0 ? {} : { ExpressionAttributeValues: { ':from': from.version } }),
@@ -70,12 +76,21 @@ export class DynamoDbCartSummaryTable implements ProjectionTable {
   }
 
   async reset(): Promise<{ deleted: number }> {
-    return { deleted: await deleteAllItems(this.documents, this.tableName, [CART_SUMMARY_KEY.partitionKey]) };
+    return { deleted: await deleteGenerationItems(this.documents, this.tableName, CART_SUMMARY_KEY.partitionKey, this.keyPrefix) };
   }
 
   async summary(cartId: string): Promise<CartSummary | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { [CART_SUMMARY_KEY.partitionKey]: cartId } }));
-    return Item ? summaryOf(Item) : undefined;
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: this.key(cartId) }));
+    return Item ? { ...summaryOf(Item), cartId } : undefined;
+  }
+
+  /** Every cart of this generation with its version (a parallel Scan): what a rebuild must catch up to. */
+  async cartVersions(): Promise<Map<string, number>> {
+    const versions = new Map<string, number>();
+    for (const item of await scanGeneration(this.documents, this.tableName, CART_SUMMARY_KEY.partitionKey, this.keyPrefix, ['version'])) {
+      versions.set(String(item[CART_SUMMARY_KEY.partitionKey]).slice(this.keyPrefix.length), Number(item.version));
+    }
+    return versions;
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type SkuDelta,
   type VersionedCartEvent,
 } from '../../domain/projections';
-import { deleteAllItems } from './delete-all';
+import { deleteGenerationItems } from './delete-all';
 import { consistentBatchGet, inParallel, PACK_CONCURRENCY, packEntries, transactPacked, type TransactItem } from './packed-writes';
 import { cartCursorKey, ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, skuRowKey } from './projection-tables';
 
@@ -39,7 +39,22 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The generation's key prefix (domain/projections/generations.ts); '' for generation 0. */
+    private readonly keyPrefix = '',
   ) {}
+
+  private cartKey(cartId: string): string {
+    return this.keyPrefix + cartCursorKey(cartId);
+  }
+
+  private skuKey(sku: string): string {
+    return this.keyPrefix + skuRowKey(sku);
+  }
+
+  /** Each generation ranks its own sku rows: the ranking index is partitioned by board. */
+  private get board(): string {
+    return this.keyPrefix + ITEM_POPULARITY_RANKING.board;
+  }
 
   async readCursor(cartId: string): Promise<CartCursor> {
     const stored = await this.readStored(cartId);
@@ -72,9 +87,9 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
   }
 
   async readCursors(cartIds: readonly string[]): Promise<Map<string, CartCursor>> {
-    const items = await consistentBatchGet(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, cartIds.map(cartCursorKey));
+    const items = await consistentBatchGet(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, cartIds.map((cartId) => this.cartKey(cartId)));
     return new Map(cartIds.flatMap((cartId) => {
-      const item = items.get(cartCursorKey(cartId));
+      const item = items.get(this.cartKey(cartId));
       if (!item) return [];
       const stored = storedCursorOf(item);
       return [[cartId, { version: stored.version, state: stored.state }] as const];
@@ -113,9 +128,9 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     // A refused cart moved on (a duplicate, a racing writer, a wrong guess: the caller re-reads it), unless a
     // dead writer left its next event half-applied in chunks: only the single-cart way finishes that.
     if (refused.length > 0) {
-      const stored = await consistentBatchGet(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, refused.map((run) => cartCursorKey(run.cartId)));
+      const stored = await consistentBatchGet(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, refused.map((run) => this.cartKey(run.cartId)));
       for (const run of refused) {
-        const item = stored.get(cartCursorKey(run.cartId));
+        const item = stored.get(this.cartKey(run.cartId));
         const cursor = item ? storedCursorOf(item) : undefined;
         if (cursor?.version === run.from.version && cursor.pendingVersion === run.from.version + 1) single.push(run);
       }
@@ -142,7 +157,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
   }
 
   async reset(): Promise<{ deleted: number }> {
-    return { deleted: await deleteAllItems(this.documents, this.tableName, [ITEM_POPULARITY_KEY.partitionKey]) };
+    return { deleted: await deleteGenerationItems(this.documents, this.tableName, ITEM_POPULARITY_KEY.partitionKey, this.keyPrefix) };
   }
 
   /** Most added first, ties by sku: pages through the ranking index until the ties at the cut are all in. */
@@ -156,7 +171,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
           IndexName: ITEM_POPULARITY_RANKING.indexName,
           KeyConditionExpression: '#board = :board',
           ExpressionAttributeNames: { '#board': ITEM_POPULARITY_RANKING.partitionKey },
-          ExpressionAttributeValues: { ':board': ITEM_POPULARITY_RANKING.board },
+          ExpressionAttributeValues: { ':board': this.board },
           ScanIndexForward: false,
           Limit: limit,
           ExclusiveStartKey: startKey,
@@ -221,7 +236,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
       {
         Update: {
           TableName: this.tableName,
-          Key: { [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(cartId) },
+          Key: { [ITEM_POPULARITY_KEY.partitionKey]: this.cartKey(cartId) },
           UpdateExpression: update,
           ConditionExpression: `${fromCondition} AND ${pendingCondition}`,
           ExpressionAttributeNames: names,
@@ -236,10 +251,10 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     return {
       Update: {
         TableName: this.tableName,
-        Key: { [ITEM_POPULARITY_KEY.partitionKey]: skuRowKey(delta.sku) },
+        Key: { [ITEM_POPULARITY_KEY.partitionKey]: this.skuKey(delta.sku) },
         UpdateExpression: 'SET sku = :sku, #board = :board ADD timesAdded :added, quantityInOpenCarts :open',
         ExpressionAttributeNames: { '#board': ITEM_POPULARITY_RANKING.partitionKey },
-        ExpressionAttributeValues: { ':sku': delta.sku, ':board': ITEM_POPULARITY_RANKING.board, ':added': delta.timesAdded, ':open': delta.quantityInOpenCarts },
+        ExpressionAttributeValues: { ':sku': delta.sku, ':board': this.board, ':added': delta.timesAdded, ':open': delta.quantityInOpenCarts },
       },
     };
   }
@@ -263,7 +278,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
 
   private async readStored(cartId: string): Promise<StoredCursor | undefined> {
     const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(cartId) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { [ITEM_POPULARITY_KEY.partitionKey]: this.cartKey(cartId) }, ConsistentRead: true }),
     );
     return Item ? storedCursorOf(Item) : undefined;
   }

@@ -24,3 +24,10 @@ export const ITEM_POPULARITY_RANKING = {
 
 export const cartCursorKey = (cartId: string) => `CART#${cartId}`;
 export const skuRowKey = (sku: string) => `SKU#${sku}`;
+
+/**
+ * The generation pointer (domain/projections/generations.ts) is one item of the cart-summary table under this key:
+ * revision (N), projections (M of {live, building?, buildingBy?, previous?}). Generations > 0 keep their rows in
+ * the same tables under the key prefix `#gen<N>#`; cart ids starting with `#gen` are therefore reserved.
+ */
+export const GENERATION_POINTER_KEY = '#generations';

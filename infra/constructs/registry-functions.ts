@@ -24,7 +24,7 @@ const SIZING: Record<string, { memoryMb?: number; timeoutSeconds?: number }> = {
   // A replay/backfill worker reads or writes one archive object or one Scan segment page per invocation.
   replayObject: { memoryMb: 1024, timeoutSeconds: 900 },
   backfillSegment: { memoryMb: 1024, timeoutSeconds: 900 },
-  replayReset: { timeoutSeconds: 900 },
+  replayGenerations: { timeoutSeconds: 900 },
   backfillPlan: { memoryMb: 1024, timeoutSeconds: 900 },
 };
 

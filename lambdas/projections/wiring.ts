@@ -1,34 +1,44 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbClient, dynamoDbDocumentClient, HTTP_HANDLER_DYNAMODB_BUDGET, type DynamoDbBudget } from '../../adapters/aws-clients';
-import { DynamoDbCartSummaryTable } from '../../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
-import { DynamoDbItemPopularityTable } from '../../adapters/dynamodb/item-popularity-table';
-import { DynamoDbReadModels } from '../../adapters/dynamodb/read-models';
-import { CartProjections } from '../../application/projections';
+import { DynamoDbGenerationPointer } from '../../adapters/dynamodb/generation-pointer';
+import { generationalReadModels, generationTables, perGeneration, type ProjectionTableNames } from '../../adapters/dynamodb/read-models';
+import { CachedGenerationPointer, GenerationalProjections } from '../../application/generations';
+import { CartProjections, PROJECTION_NAMES } from '../../application/projections';
 import type { ReadModels } from '../../application/read-models';
 import { ENV, requireEnv } from '../environment';
 import { tracer } from '../observability';
 
-let projections: CartProjections | undefined;
+let projections: GenerationalProjections | undefined;
 let readModels: ReadModels | undefined;
 
-function tables(budget?: DynamoDbBudget) {
-  const documents = dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient(budget)));
-  return {
-    documents,
-    cartSummary: new DynamoDbCartSummaryTable(documents, requireEnv(ENV.cartSummaryTable)),
-    itemPopularity: new DynamoDbItemPopularityTable(documents, requireEnv(ENV.itemPopularityTable)),
-  };
+function documentsClient(budget?: DynamoDbBudget): DynamoDBDocumentClient {
+  return dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient(budget)));
+}
+
+export function projectionTableNames(): ProjectionTableNames {
+  return { cartSummary: requireEnv(ENV.cartSummaryTable), itemPopularity: requireEnv(ENV.itemPopularityTable) };
+}
+
+export function generationPointer(documents: DynamoDBDocumentClient): DynamoDbGenerationPointer {
+  return new DynamoDbGenerationPointer(documents, requireEnv(ENV.cartSummaryTable));
+}
+
+export function generationalProjections(documents: DynamoDBDocumentClient): GenerationalProjections {
+  const eventStore = new DynamoDbEventStore(documents, requireEnv(ENV.eventStoreTable));
+  const of = perGeneration((generation) => {
+    const { cartSummary, itemPopularity } = generationTables(documents, projectionTableNames(), generation);
+    return new CartProjections([cartSummary, itemPopularity], eventStore);
+  });
+  return new GenerationalProjections(new CachedGenerationPointer(generationPointer(documents)), of, PROJECTION_NAMES);
 }
 
 /**
- * The projections as the projections consumer and the replay use them: both tables, and the event store to
- * catch gaps up from. One instance per process (its cursor cache is only a guess, so sharing it is safe).
+ * The projections as the projections consumer uses them: both tables in every generation the pointer has it
+ * write, and the event store to catch gaps up from. One instance per process.
  */
-export function projectionsFromEnvironment(): CartProjections {
-  if (!projections) {
-    const { documents, cartSummary, itemPopularity } = tables();
-    projections = new CartProjections([cartSummary, itemPopularity], new DynamoDbEventStore(documents, requireEnv(ENV.eventStoreTable)));
-  }
+export function projectionsFromEnvironment(): GenerationalProjections {
+  projections ??= generationalProjections(documentsClient());
   return projections;
 }
 
@@ -36,8 +46,7 @@ export function projectionsFromEnvironment(): CartProjections {
 export function readModelsFromEnvironment(): ReadModels {
   if (!readModels) {
     // The read API answers HTTP: it gives up on DynamoDB within the HTTP handlers' budget.
-    const { cartSummary, itemPopularity } = tables(HTTP_HANDLER_DYNAMODB_BUDGET);
-    readModels = new DynamoDbReadModels(cartSummary, itemPopularity);
+    readModels = generationalReadModels(documentsClient(HTTP_HANDLER_DYNAMODB_BUDGET), projectionTableNames());
   }
   return readModels;
 }

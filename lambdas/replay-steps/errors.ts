@@ -5,6 +5,7 @@ import { CartRuleViolation } from '../../domain/cart/decide';
 import { UnknownEventError } from '../../domain/cart/events';
 import { VersionConflict } from '../../application/event-store';
 import { UnprocessableStreamRecord } from '../../domain/cdc';
+import { GenerationConflict } from '../../domain/projections';
 
 /**
  * The errors each step of statemachines/replay.asl.json throws on purpose, by handler export. The state machine
@@ -14,7 +15,12 @@ import { UnprocessableStreamRecord } from '../../domain/cdc';
  */
 export const ERRORS_THROWN = {
   plan: [],
-  reset: [Throttled],
+  /**
+   * The blue/green steps. GenerationConflict: the pointer says something else than the step expects (a previous
+   * generation not yet retired, another rebuild took the generation over): not retried, caught. The catch-up
+   * applies events like a replayed object, with the same errors.
+   */
+  generations: [Throttled, ProjectionContentionError, GenerationConflict, MissingHistoryError, UnknownEventError],
   /**
    * ProjectionContentionError: a live consumer kept winning the same cart; retried. MissingHistoryError: an
    * archived event skips versions the event store lacks too. UnknownEventError: a catch-up read an event from the

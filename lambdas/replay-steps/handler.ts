@@ -1,34 +1,40 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { dynamoDbClient, dynamoDbDocumentClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
-import { DynamoDbCartSummaryTable } from '../../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
-import { DynamoDbItemPopularityTable } from '../../adapters/dynamodb/item-popularity-table';
 import { KinesisRepublisher } from '../../adapters/kinesis/replay-publisher';
 import { readMapRunResults, ResultWriterDetails } from '../../adapters/s3/map-run-results';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
 import { throttledAs } from '../../adapters/throttling';
-import { CartProjections, PROJECTION_NAMES } from '../../application/projections';
-import { planReplay, replayObject, resetProjections, type ReplayPlan } from '../../application/replay';
-import { replayProjections } from '../../application/replay-projections';
+import { PROJECTION_NAMES } from '../../application/projections';
+import { abandonRebuild, catchUpRebuild, prepareRebuild, retireGenerations, switchGeneration, type RebuildDeps } from '../../application/rebuild';
+import { planReplay, replayObject, type ReplayPlan } from '../../application/replay';
+import { known, replayProjections } from '../../application/replay-projections';
 import { summarizeReplay } from '../../application/replay-summary';
 import { ENV, requireEnv } from '../environment';
 import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
+import { generationTables } from '../../adapters/dynamodb/read-models';
+import { generationalProjections, generationPointer, projectionTableNames } from '../projections/wiring';
 
 /** The steps of statemachines/replay.asl.json, one Lambda each (lambdas/registry.ts). */
 
 const documents = dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient()));
 const archiveBucket = requireEnv(ENV.archiveBucket);
 const archive = new S3ArchiveObjects(tracer.captureAWSv3Client(s3Client()), archiveBucket);
-const projections = replayProjections(
-  new CartProjections(
-    [
-      new DynamoDbCartSummaryTable(documents, requireEnv(ENV.cartSummaryTable)),
-      new DynamoDbItemPopularityTable(documents, requireEnv(ENV.itemPopularityTable)),
-    ],
-    new DynamoDbEventStore(documents, requireEnv(ENV.eventStoreTable)),
-  ),
-);
+const allGenerations = generationalProjections(documents);
+const projections = replayProjections(allGenerations);
+const rebuild: RebuildDeps = {
+  pointer: generationPointer(documents),
+  projections: allGenerations,
+  eventStore: new DynamoDbEventStore(documents, requireEnv(ENV.eventStoreTable)),
+  cartVersions: (generation) => generationTables(documents, projectionTableNames(), generation).cartSummary.cartVersions(),
+  async deleteGeneration(projection, generation) {
+    const tables = generationTables(documents, projectionTableNames(), generation);
+    const table = projection === 'cart-summary' ? tables.cartSummary : tables.itemPopularity;
+    return (await table.reset()).deleted;
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 const stream = new KinesisRepublisher(tracer.captureAWSv3Client(kinesisClient()), requireEnv(ENV.eventsStream));
 
 export async function plan(event: { input: unknown; executionName: string; startedAt: string }, context: Context) {
@@ -38,12 +44,33 @@ export async function plan(event: { input: unknown; executionName: string; start
   return result;
 }
 
-export async function reset(event: { projections: string[] }, context: Context) {
+/** The blue/green steps of a rebuild (application/rebuild.ts), one Lambda: `step` says which. */
+export async function generations(event: { step: 'prepare' | 'catchUp' | 'switch' | 'retire' | 'abandon'; replay: ReplayPlan; previous?: Record<string, number> }, context: Context) {
   logger.addContext(context);
-  // DynamoDB throttling becomes Throttled, which the state machine retries with backoff (deleting is idempotent).
-  const result = await throttledAs('reset projections', () => resetProjections(projections, event.projections));
-  logger.info('projections reset for rebuild', { projections: event.projections });
+  const { replay } = event;
+  const request = { projections: known(replay.projections), executionName: replay.executionName, generation: replay.generation ?? -1 };
+  // DynamoDB throttling becomes Throttled, which the state machine retries with backoff (every step is idempotent).
+  const result = await throttledAs(`rebuild ${event.step}`, async () => {
+    switch (event.step) {
+      case 'prepare':
+        return { ...replay, generation: (await prepareRebuild(rebuild, request)).generation };
+      case 'catchUp':
+        return catchUpRebuild(rebuild, needsGeneration(request));
+      case 'switch':
+        return switchGeneration(rebuild, needsGeneration(request));
+      case 'retire':
+        return retireGenerations(rebuild, { previous: event.previous ?? {} });
+      case 'abandon':
+        return abandonRebuild(rebuild, needsGeneration(request));
+    }
+  });
+  logger.info(`rebuild step ${event.step} done`, { generation: replay.generation, result });
   return result;
+}
+
+function needsGeneration<T extends { generation: number }>(request: T): T {
+  if (request.generation < 0) throw new RangeError('this rebuild step needs the generation PrepareGeneration set in the plan');
+  return request;
 }
 
 export async function object(event: { key: string; replay: ReplayPlan }, context: Context) {

@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
 import { replayInputFromFlags, type ReplayFlags } from '../../cli/replay-options';
-import { backfillInputFromFlags, resolveTarget, startExecution, type BackfillFlags, type Target } from '../../cli/replay-run';
+import { backfillInputFromFlags, currentPhase, resolveTarget, startExecution, type BackfillFlags, type Target } from '../../cli/replay-run';
 
 export const MACHINES = ['replay', 'backfill'] as const;
 export type MachineName = (typeof MACHINES)[number];
@@ -16,6 +16,8 @@ export interface ExecutionView {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: unknown;
+  /** While running: the phase, by the state entered last (a rebuild's prepare, replay, catch-up, switch, retire). */
+  readonly phase?: string;
   /** The Distributed Map's item counts (archive objects for a replay, segments for a backfill). */
   readonly mapRun?: { readonly status?: string; readonly total: number; readonly succeeded: number; readonly failed: number; readonly running: number; readonly pending: number };
 }
@@ -54,11 +56,13 @@ export class ConsoleExecutions {
     const mapRunArn = mapRuns?.[0]?.mapRunArn;
     const mapRun = mapRunArn ? await client.send(new DescribeMapRunCommand({ mapRunArn })) : undefined;
     const counts = mapRun?.itemCounts;
+    const phase = execution.status === 'RUNNING' ? await currentPhase(client, executionArn) : undefined;
     return {
       machine,
       executionArn,
       name: execution.name ?? '',
       status: execution.status ?? 'UNKNOWN',
+      ...(phase ? { phase } : {}),
       ...(execution.startDate ? { startDate: execution.startDate.toISOString() } : {}),
       ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
       ...(execution.input !== undefined ? { input: parseJson(execution.input) } : {}),

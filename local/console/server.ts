@@ -7,10 +7,8 @@ import { inspectCart } from '../../application/cart-inspection';
 import { deadLetterKind, redriveDeadLetters } from '../../application/dead-letter-redrive';
 import { dynamoDbClient, dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterInbox } from '../../adapters/dead-letters/json-lines-dead-letter-inbox';
-import { DynamoDbCartSummaryTable } from '../../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
-import { DynamoDbItemPopularityTable } from '../../adapters/dynamodb/item-popularity-table';
-import { DynamoDbReadModels } from '../../adapters/dynamodb/read-models';
+import { generationalReadModels } from '../../adapters/dynamodb/read-models';
 import { KinesisStreamTail } from '../../adapters/kinesis/stream-tail';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
 import { UsageError } from '../../cli/replay-run';
@@ -53,10 +51,8 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
   const dynamodb = dynamoDbClient();
   const documents = dynamoDbDocumentClient(dynamodb);
   const store = new DynamoDbEventStore(documents, config.resources.eventStoreTable);
-  const readModels = new DynamoDbReadModels(
-    new DynamoDbCartSummaryTable(documents, config.resources.cartSummaryTable),
-    new DynamoDbItemPopularityTable(documents, config.resources.itemPopularityTable),
-  );
+  // Through the generation pointer, as the read API reads them (a rebuild may have switched generations).
+  const readModels = generationalReadModels(documents, { cartSummary: config.resources.cartSummaryTable, itemPopularity: config.resources.itemPopularityTable });
   const archive = new S3ArchiveObjects(s3Client(), config.resources.archiveBucket);
   const tail = new KinesisStreamTail(kinesis, config.resources.eventsStream);
   const live = new LiveStream(tail);
@@ -183,6 +179,7 @@ const Flags = z.strictObject({
   to: z.string().optional(),
   projections: z.string().optional(),
   rebuild: z.boolean().optional(),
+  'retire-after': z.string().optional(),
   'dry-run': z.boolean().optional(),
   'max-bad-lines': z.string().optional(),
   'max-bad-lines-percent': z.string().optional(),

@@ -72,7 +72,8 @@ function replayForm(start) {
       field('replay-max-bad-lines', 'Max bad lines [--max-bad-lines]', h('input', { id: 'replay-max-bad-lines', name: 'max-bad-lines', inputmode: 'numeric', placeholder: 'no limit', autocomplete: 'off' })),
       field('replay-max-bad-percent', 'Max bad lines, % [--max-bad-lines-percent]', h('input', { id: 'replay-max-bad-percent', name: 'max-bad-lines-percent', inputmode: 'decimal', placeholder: 'no limit', autocomplete: 'off' })),
     ),
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'rebuild' }), ' Rebuild: empty them first [--rebuild]'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'rebuild' }), ' Rebuild: a new generation beside the live one, then switch readers over [--rebuild]'),
+    field('replay-retire-after', 'With rebuild: retire the old generation after, seconds [--retire-after]', h('input', { id: 'replay-retire-after', name: 'retire-after', inputmode: 'numeric', placeholder: '300', autocomplete: 'off' })),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'dry-run' }), ' Dry run [--dry-run]'),
     h('p', { class: 'form-error', role: 'alert' }),
     h('button', { type: 'submit', class: 'primary' }, 'Start replay'),
@@ -91,6 +92,7 @@ function replayForm(start) {
         'max-bad-lines': text('max-bad-lines'),
         'max-bad-lines-percent': text('max-bad-lines-percent'),
         rebuild: data.has('rebuild'),
+        'retire-after': text('retire-after'),
         'dry-run': data.has('dry-run'),
       },
       form,
@@ -135,6 +137,7 @@ function renderFollowed(execution) {
     'div',
     {},
     h('h2', { id: 'follow-heading' }, `Current run: ${execution.machine} `, h('code', {}, execution.name), ' ', badge(execution.status, STATUS_KIND[execution.status] ?? 'warn')),
+    execution.phase ? h('p', { class: 'phase', id: 'run-phase' }, 'Phase: ', h('strong', {}, execution.phase)) : null,
     run
       ? h(
           'div',
