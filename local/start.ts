@@ -101,7 +101,9 @@ async function main(): Promise<void> {
       `  Step Functions  ${endpointOf(ports.stepfunctions)}`,
       `  Chaos           ${chaos === 'off' ? 'off (npm start -- --chaos injects AWS delivery faults)' : chaos}`,
       `  Lambda handlers ${lambdaBundlesDir ? `bundled (${lambdaBundlesDir})` : 'TypeScript sources (npm start -- --bundled runs the deployed bundles)'}`,
-      `Everything listens on ${LOCAL_HOST}. Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).`,
+      // The Node.js parts bind LOCAL_HOST only; DynamoDB Local's Jetty has no host option (docs/local-stack.md#binding).
+      `Served on ${LOCAL_HOST} (DynamoDB Local's Java server also answers on other interfaces: keep port ${ports.dynamodb} closed).`,
+      'Ctrl-C stops it; data is kept (npm start -- --fresh starts empty).',
       flags.verbose ? '' : 'Only errors and warnings show from here on; npm start -- --verbose shows every component\'s activity.',
       '',
     ].join('\n'),
