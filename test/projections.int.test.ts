@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { DynamoDbCartSummaryTable } from '../adapters/dynamodb/cart-summary-table';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
@@ -103,5 +103,32 @@ describe('projection tables in DynamoDB', () => {
       const { Item } = await documents.send(new GetCommand({ TableName: resources.itemPopularityTable, Key: { pk: skuRowKey(sku) } }));
       expect({ sku: Item?.sku, timesAdded: Item?.timesAdded, quantityInOpenCarts: Item?.quantityInOpenCarts }).toEqual(expected.get(sku));
     }
+  });
+
+  it('a cart cursor written in the older layout (lines as a list under `items`) is read and carried on', async () => {
+    const { resources } = testStack();
+    const documents = dynamoDbDocumentClient();
+    const run = randomUUID().slice(0, 8);
+    const cartId = `legacy-${run}`; // not in the event store: only this test writes it
+    const [kept, closed] = [`L-${run}-kept`, `L-${run}-closed`];
+    const history: CartEvent[] = [{ type: 'CartOpened', data: {} }, { type: 'ItemAdded', data: { sku: kept, quantity: 2 } }, { type: 'ItemAdded', data: { sku: closed, quantity: 5 } }];
+    const events = stampEvents(cartId, 0, [...history, { type: 'CartClosed', data: {} }], new Date(), randomUUID);
+    const popularity = new DynamoDbItemPopularityTable(documents, resources.itemPopularityTable);
+    const noStore = { readStream: async () => ({ events: [], version: 0 }) };
+    await new CartProjections([popularity], noStore).apply(events.slice(0, 3));
+    // Rewrite the cursor as the layout before the string form stored it.
+    await documents.send(new PutCommand({ TableName: resources.itemPopularityTable, Item: { pk: `CART#${cartId}`, cartId, version: 3, status: 'OPEN', items: [{ sku: kept, quantity: 2 }, { sku: closed, quantity: 5 }] } }));
+
+    // Closing the cart takes its lines out of quantityInOpenCarts: only right if the old lines were read.
+    const report = await new CartProjections([popularity], noStore).apply(events);
+    expect(report.projections['item-popularity']).toMatchObject({ applied: 1, skipped: 3 });
+    const expected = foldProjections(events).itemPopularity;
+    for (const sku of [kept, closed]) {
+      const { Item } = await documents.send(new GetCommand({ TableName: resources.itemPopularityTable, Key: { pk: skuRowKey(sku) } }));
+      expect({ sku: Item?.sku, timesAdded: Item?.timesAdded, quantityInOpenCarts: Item?.quantityInOpenCarts }).toEqual(expected.get(sku));
+    }
+    const { Item: cursor } = await documents.send(new GetCommand({ TableName: resources.itemPopularityTable, Key: { pk: `CART#${cartId}` } }));
+    expect(cursor).toMatchObject({ version: 4, status: 'CLOSED' });
+    expect(cursor?.items).toBeUndefined();
   });
 });

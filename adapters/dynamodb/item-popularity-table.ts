@@ -223,26 +223,34 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
       pendingCondition = 'pendingVersion = :to AND pendingChunks = :done';
       values[':done'] = mode.index;
     }
-    let update: string;
+    const key = { [ITEM_POPULARITY_KEY.partitionKey]: this.cartKey(cartId) };
+    const condition = { ConditionExpression: `${fromCondition} AND ${pendingCondition}`, ExpressionAttributeNames: names };
+    let cursorItem: TransactItem;
     if (last) {
-      Object.assign(names, { '#status': 'status', '#items': 'items', '#cartId': 'cartId' });
-      Object.assign(values, { ':to': after.version, ':status': after.state.status, ':items': linesOf(after.state) as CartLine[], ':cartId': cartId });
-      update = 'SET #cartId = :cartId, #version = :to, #status = :status, #items = :items REMOVE pendingVersion, pendingChunks';
-    } else {
-      Object.assign(values, { ':to': after.version, ':next': (mode as { index: number }).index + 1 });
-      update = 'SET #version = :from, pendingVersion = :to, pendingChunks = :next';
-    }
-    return [
-      {
-        Update: {
+      // The cursor after its last step is whole: a Put (which also drops any pending marks) instead of an update.
+      if (mode.kind === 'chunk' && mode.index > 0) values[':to'] = after.version;
+      cursorItem = {
+        Put: {
           TableName: this.tableName,
-          Key: { [ITEM_POPULARITY_KEY.partitionKey]: this.cartKey(cartId) },
-          UpdateExpression: update,
-          ConditionExpression: `${fromCondition} AND ${pendingCondition}`,
-          ExpressionAttributeNames: names,
+          Item: { ...key, cartId, version: after.version, status: after.state.status, lines: encodeLines(after.state) },
+          ...condition,
           ExpressionAttributeValues: values,
         },
-      },
+      };
+    } else {
+      Object.assign(values, { ':to': after.version, ':next': (mode as { index: number }).index + 1 });
+      cursorItem = {
+        Update: {
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET #version = :from, pendingVersion = :to, pendingChunks = :next',
+          ...condition,
+          ExpressionAttributeValues: values,
+        },
+      };
+    }
+    return [
+      cursorItem,
       ...deltas.map((delta) => this.skuUpdate(delta)),
     ];
   }
@@ -292,13 +300,29 @@ interface PackedStep {
 }
 
 function storedCursorOf(Item: Record<string, unknown>): StoredCursor {
-  const items = ((Item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) }));
   const version = Number(Item.version ?? 0);
   return {
     version,
-    state: version === 0 || Item.status === undefined ? EMPTY_CURSOR.state : { status: Item.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items },
+    state: version === 0 || Item.status === undefined ? EMPTY_CURSOR.state : { status: Item.status === 'CLOSED' ? 'CLOSED' : 'OPEN', items: decodeLines(Item) },
     ...(Item.pendingVersion === undefined ? {} : { pendingVersion: Number(Item.pendingVersion), pendingChunks: Number(Item.pendingChunks) }),
   };
+}
+
+/**
+ * The cursor keeps the cart's lines as one JSON string of [sku, quantity] pairs, not a list of maps: nobody
+ * queries into them, and one string attribute costs far less to write and read than two attributes per line
+ * (marshalling here, parsing in DynamoDB; a replay writes one cursor per cart). Item names are not needed here.
+ */
+function encodeLines(state: CartCursor['state']): string {
+  return JSON.stringify(linesOf(state).map((line) => [line.sku, line.quantity]));
+}
+
+function decodeLines(Item: Record<string, unknown>): CartLine[] {
+  if (typeof Item.lines === 'string') {
+    return (JSON.parse(Item.lines) as [string, number][]).map(([sku, quantity]) => ({ sku: String(sku), quantity: Number(quantity) }));
+  }
+  // Cursors written before the string form kept a list of {sku, quantity} maps under `items`.
+  return ((Item.items ?? []) as CartLine[]).map((line) => ({ sku: String(line.sku), quantity: Number(line.quantity) }));
 }
 
 /**

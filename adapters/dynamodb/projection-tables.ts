@@ -5,7 +5,8 @@
  *   cartId (S, partition key)  status (S)  items (L of {sku, quantity, name?})  totalQuantity (N)  version (N)  updatedAt (S)
  *
  * item-popularity: two kinds of item in one table, so that one transaction moves both.
- *   pk = "CART#<cartId>": the projection's cursor for that cart: version (N), status (S), items (L);
+ *   pk = "CART#<cartId>": the projection's cursor for that cart: cartId (S), version (N), status (S), lines (S: a JSON
+ *                         array of [sku, quantity]; cursors written before it have items (L) instead);
  *                         pendingVersion / pendingChunks while an event touching > 99 skus is applied in chunks.
  *   pk = "SKU#<sku>":     sku (S), timesAdded (N), quantityInOpenCarts (N), board = "SKU" (S).
  *   GSI byTimesAdded (board, timesAdded): the ranking for GET /read/items/top; cart items lack `board`, so the
