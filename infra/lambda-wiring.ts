@@ -62,13 +62,14 @@ function readProjections(fn: NodejsFunction, { cartSummary, itemPopularity }: Wi
 
 /**
  * Packed writes (adapters/dynamodb/packed-writes.ts): one BatchGetItem over both tables for the carts a warm
- * container has not cached, then cart-summary conditional Puts and item-popularity Updates in TransactWriteItems
- * (authorised per item as PutItem / UpdateItem).
+ * container has not cached, then TransactWriteItems of cart-summary conditional Puts, item-popularity cursor Puts
+ * (a cart's last step) or Updates (a chunk of an event touching > 99 skus) and sku-row Updates (authorised per item
+ * as PutItem / UpdateItem).
  */
 function writeProjections(fn: NodejsFunction, resources: WiringResources): void {
   readProjections(fn, resources);
   allow(fn, ['dynamodb:BatchGetItem'], [resources.cartSummary.tableArn, resources.itemPopularity.tableArn]);
-  allow(fn, ['dynamodb:PutItem'], [resources.cartSummary.tableArn]);
+  allow(fn, ['dynamodb:PutItem'], [resources.cartSummary.tableArn, resources.itemPopularity.tableArn]);
   allow(fn, ['dynamodb:UpdateItem'], [resources.itemPopularity.tableArn]);
 }
 
