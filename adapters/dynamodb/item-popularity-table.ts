@@ -213,39 +213,46 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     deltas: readonly SkuDelta[],
     mode: { kind: 'whole' } | { kind: 'chunk'; index: number; of: number },
   ) {
+    const first = mode.kind === 'whole' || mode.index === 0;
     const last = mode.kind === 'whole' || mode.index === mode.of - 1;
-    const names: Record<string, string> = { '#version': 'version' };
-    const values: Record<string, unknown> = { ':from': from.version };
-    if (from.version === 0) names['#pk'] = ITEM_POPULARITY_KEY.partitionKey;
-    const fromCondition = from.version === 0 ? '(attribute_not_exists(#pk) OR #version = :from)' : '#version = :from';
-    let pendingCondition = 'attribute_not_exists(pendingVersion)';
-    if (mode.kind === 'chunk' && mode.index > 0) {
-      pendingCondition = 'pendingVersion = :to AND pendingChunks = :done';
-      values[':done'] = mode.index;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    let condition: string;
+    if (first && from.version === 0) {
+      // Nothing applied yet: no cursor may exist (one at version 0 exists only while an event's chunks are pending).
+      condition = 'attribute_not_exists(#pk)';
+      names['#pk'] = ITEM_POPULARITY_KEY.partitionKey;
+    } else if (first) {
+      condition = '#version = :from AND attribute_not_exists(pendingVersion)';
+      Object.assign(names, { '#version': 'version' });
+      Object.assign(values, { ':from': from.version });
+    } else {
+      condition = '#version = :from AND pendingVersion = :to AND pendingChunks = :done';
+      Object.assign(names, { '#version': 'version' });
+      Object.assign(values, { ':from': from.version, ':to': after.version, ':done': (mode as { index: number }).index });
     }
     const key = { [ITEM_POPULARITY_KEY.partitionKey]: this.cartKey(cartId) };
-    const condition = { ConditionExpression: `${fromCondition} AND ${pendingCondition}`, ExpressionAttributeNames: names };
     let cursorItem: TransactItem;
     if (last) {
       // The cursor after its last step is whole: a Put (which also drops any pending marks) instead of an update.
-      if (mode.kind === 'chunk' && mode.index > 0) values[':to'] = after.version;
       cursorItem = {
         Put: {
           TableName: this.tableName,
           Item: { ...key, cartId, version: after.version, status: after.state.status, lines: encodeLines(after.state) },
-          ...condition,
-          ExpressionAttributeValues: values,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
         },
       };
     } else {
-      Object.assign(values, { ':to': after.version, ':next': (mode as { index: number }).index + 1 });
       cursorItem = {
         Update: {
           TableName: this.tableName,
           Key: key,
           UpdateExpression: 'SET #version = :from, pendingVersion = :to, pendingChunks = :next',
-          ...condition,
-          ExpressionAttributeValues: values,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { ...names, '#version': 'version' },
+          ExpressionAttributeValues: { ...values, ':from': from.version, ':to': after.version, ':next': (mode as { index: number }).index + 1 },
         },
       };
     }
