@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, StopExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import { dynamoDbDocumentClient, s3Client, sfnClient } from '../../adapters/aws-clients';
+import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
+import { DynamoDbGenerationPointer } from '../../adapters/dynamodb/generation-pointer';
+import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
+import { mapLimit } from '../../application/sequencer';
+import { generationsOf } from '../../domain/projections';
+import { endpointOf } from '../../local/config';
+import type { BenchContext, BenchEntry } from '../harness';
+import { archiveDayPrefix, EVENTS_PER_CART, EVENTS_PER_OBJECT, READ_CONCURRENCY, readAndParse, seedArchive, deleteArchivePrefix } from '../support/archive';
+import { percentile } from '../support/measure';
+
+const READERS = 20;
+const REPLAY_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:replay';
+/** The entry's own archive day, long past and apart from the replay entry's days: the rebuild window selects it alone. */
+const DAY = '2001-02-01';
+/** Items added to each real cart after it is opened: its history is 1 + ITEMS_PER_CART events. */
+const ITEMS_PER_CART = 2;
+const RETIRE_AFTER_SECONDS = 2;
+/** Timeouts are sized for a replay of 10,000 events/s (about today's), with room for a busy machine. */
+const SIZING_EVENTS_PER_SECOND = 10_000;
+const PROJECTIONS = 2;
+
+/**
+ * A blue/green rebuild at scale (issue 13): `{"target":"projections","rebuild":true}` over one archive day of
+ * `size` seeded events plus the archived events of real carts, started through the Step Functions API, against the
+ * floor of reading and parsing the same archive; and, while it runs, 20 readers polling `GET /read/carts/{id}`
+ * of those real carts: every read must answer 200 and never show a cart at a lower version than that reader saw
+ * before (the same readers poll as long before the rebuild, for the baseline).
+ */
+export const rebuildAvailability: BenchEntry = {
+  name: 'rebuild',
+  title: 'Blue/green rebuild: events/s against the read+parse floor, and read availability while it runs',
+  async run(ctx) {
+    const size = ctx.scale(1_000_000, 20_000);
+    const cartCount = ctx.scale(200, 20);
+    const apiUrl = endpointOf(ctx.stack.ports.api);
+    const s3 = s3Client();
+    const bucket = ctx.stack.resources.archiveBucket;
+    const archive = new S3ArchiveObjects(s3, bucket);
+    const sfn = sfnClient();
+    const pointer = new DynamoDbGenerationPointer(dynamoDbDocumentClient(), ctx.stack.resources.cartSummaryTable);
+    const prefix = archiveDayPrefix(DAY);
+    ctx.cleanUp(async () => {
+      const deleted = await deleteArchivePrefix(s3, archive, bucket, prefix);
+      ctx.log(`clean-up: deleted ${deleted} archive objects under ${prefix}`);
+    });
+
+    ctx.log(`creating ${cartCount} carts over HTTP...`);
+    const carts = await createCarts(apiUrl, cartCount);
+    await waitForReadModels(apiUrl, carts);
+    // Their events go into the rebuilt day too, so the rebuild really rebuilds the carts the readers poll.
+    const realEvents = await archiveRealCarts(ctx, archive, prefix, carts);
+
+    ctx.log(`seeding ${size} events under ${prefix}...`);
+    const seeded = await seedArchive(archive, prefix, size);
+    const total = size + realEvents.events;
+    ctx.log(`seeded ${size} events in ${seeded.objects} objects in ${seeded.seconds.toFixed(1)} s`);
+    const floor = await readAndParse(archive, prefix);
+    if (floor.events !== total) throw new Error(`the floor read ${floor.events} events, expected ${total}`);
+
+    const readers = new Readers(apiUrl, [...carts.keys()]);
+    const expectedSeconds = total / SIZING_EVENTS_PER_SECOND;
+    const baselineMs = ctx.scale(60_000, 5_000);
+    ctx.log(`baseline: ${READERS} readers for ${baselineMs / 1000} s without a rebuild...`);
+    const before = await readers.pollFor(baselineMs);
+
+    const live = generationsOf(await pointer.read(), 'cart-summary').live;
+    ctx.log(`rebuilding ${total} events (generation ${live} live) with ${READERS} readers polling...`);
+    const polling = readers.pollUntilStopped();
+    const { execution, seconds } = await runRebuild(ctx, sfn, 3 * expectedSeconds + 120).catch(async (error: unknown) => {
+      await polling.stop();
+      throw error;
+    });
+    const during = await polling.stop();
+    if (execution.status !== 'SUCCEEDED') throw new Error(`the rebuild ${execution.status}: ${execution.error}: ${execution.cause?.slice(0, 1_000)}`);
+    const output = JSON.parse(execution.output!) as { eventsRead: number; applied: number; skippedDuplicates: number; caughtUp: number; objects: number; failedObjects: number; badLines: { total: number }; generation: number };
+    const expected = { eventsRead: total, applied: total * PROJECTIONS, failedObjects: 0, badLines: 0, objects: seeded.objects + realEvents.objects };
+    const got = { eventsRead: output.eventsRead, applied: output.applied, failedObjects: output.failedObjects, badLines: output.badLines.total, objects: output.objects };
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`the rebuild reported ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+    const after = await pointer.read();
+    for (const projection of ['cart-summary', 'item-popularity']) {
+      const generations = generationsOf(after, projection);
+      if (JSON.stringify(generations) !== JSON.stringify({ live: output.generation }) || output.generation <= live) {
+        throw new Error(`after the rebuild ${projection} has generations ${JSON.stringify(generations)}, expected only the new one (${output.generation}, after ${live}) live`);
+      }
+    }
+    const phases = await phaseDurations(sfn, execution);
+
+    const rate = total / seconds;
+    const floorRate = total / floor.seconds;
+    ctx.table({
+      title: `Blue/green rebuild of ${total.toLocaleString('en-US')} archived events vs reading and parsing the same archive`,
+      columns: ['events', 'objects', 'rebuild events/s', 'floor events/s', 'rebuild ÷ floor', 'rebuild seconds', 'seeding seconds', 'seeding events/s'],
+      rows: [[total, String(output.objects), Math.round(rate), Math.round(floorRate), +(rate / floorRate).toFixed(3), +seconds.toFixed(1), +seeded.seconds.toFixed(1), Math.round(size / seeded.seconds)]],
+      notes: [
+        `archive: one day (${DAY}) of JSON Lines objects of ${EVENTS_PER_OBJECT} events (carts of ${EVENTS_PER_CART} events, each within one object), plus ${realEvents.objects} object(s) holding the ${realEvents.events} events of the ${carts.size} real carts the readers poll`,
+        `rebuild = StartExecution of the replay state machine on the local endpoint with {"target":"projections","rebuild":true,"retireAfterSeconds":${RETIRE_AFTER_SECONDS}} over that day, timed from StartExecution to SUCCEEDED (Prepare, Replay, CatchUp, Switch, the wait, Retire), with ${READERS} readers polling all along`,
+        `checked: eventsRead = ${total}, applied = ${total * PROJECTIONS} (both projections), no failed object, no bad line; afterwards the pointer names the new generation alone (${live} -> ${output.generation}); caughtUp ${output.caughtUp}`,
+        `floor = ListObjectsV2 + GetObject of the same objects from s3rver, ${READ_CONCURRENCY} at a time, each line JSON-parsed and validated as an EventEnvelope, nothing applied`,
+        `seeding = generating and PUTting the ${seeded.objects} objects to s3rver, 16 at a time (not part of any ratio)`,
+      ],
+    });
+    ctx.table({
+      title: 'Rebuild phases (from the execution history)',
+      columns: ['phase', 'state', 'seconds', 'share of the rebuild'],
+      rows: phases.map(({ state, seconds: s }) => [PHASE_NAMES[state] ?? state, state, +s.toFixed(1), `${((100 * s) / seconds).toFixed(1)}%`]),
+      notes: [
+        'each state of the replay state machine that does work, from its entry to the entry of the next one (as GetExecutionHistory gives them); the rest of the rebuild\'s time is StartExecution and polling',
+        'Replay = ReplayObjects, the Distributed Map over the archive objects (16 at a time); Wait = the configured retireAfterSeconds; Retire deletes the old generation\'s rows',
+      ],
+    });
+    ctx.table({
+      title: `Read availability: ${READERS} readers polling GET /read/carts/{id} of ${carts.size} carts`,
+      columns: ['period', 'seconds', 'reads', 'reads/s', 'answered 200', 'never backwards', '404', '5xx', 'other', 'p50 ms', 'p99 ms'],
+      rows: [before, during].map((r, i) => [
+        i === 0 ? 'before (no rebuild)' : 'during the rebuild',
+        +r.seconds.toFixed(1),
+        r.reads,
+        Math.round(r.reads / r.seconds),
+        share(r.ok, r.reads),
+        share(r.ok - r.backwards, r.ok),
+        r.notFound,
+        r.serverErrors,
+        r.reads - r.ok - r.notFound - r.serverErrors,
+        Math.round(percentile(r.latenciesMs, 0.5)),
+        Math.round(percentile(r.latenciesMs, 0.99)),
+      ]),
+      notes: [
+        `each reader polls the carts in turn, one request at a time; "never backwards" = share of the 200s whose version is not below the highest that reader had seen for that cart (before or during)`,
+        `the carts were created over the HTTP API (1 CartOpened + ${ITEMS_PER_CART} ItemAdded each) and were in the live read models before the baseline; their archived events are in the rebuilt day`,
+        'goal: 100% answered 200 and 100% never backwards; the entry fails otherwise',
+      ],
+    });
+    ctx.ratio({ name: `rebuild events/s, ${total} events`, subject: 'blue/green rebuild', subjectValue: rate, baseline: 'read + parse floor', baselineValue: floorRate, unit: 'events/s', higherIsBetter: true });
+    ctx.ratio({ name: 'reads/s during a rebuild', subject: 'during the rebuild', subjectValue: during.reads / during.seconds, baseline: 'before it', baselineValue: before.reads / before.seconds, unit: 'reads/s', higherIsBetter: true });
+    ctx.ratio({ name: 'share of reads answered 200 and never backwards', subject: 'during the rebuild', subjectValue: (during.ok - during.backwards) / during.reads, baseline: 'before it', baselineValue: (before.ok - before.backwards) / before.reads, unit: 'share', higherIsBetter: true });
+    ctx.log(`rebuild ${Math.round(rate)} events/s (floor ${Math.round(floorRate)}); reads during: ${during.reads}, ${during.reads - during.ok} not 200, ${during.backwards} backwards`);
+
+    const failures = [...before.failures, ...during.failures];
+    if (failures.length > 0) {
+      throw new Error(`${before.reads + during.reads - before.ok - during.ok} reads not 200 and ${before.backwards + during.backwards} backwards, e.g. ${failures.slice(0, 5).join('; ')}`);
+    }
+  },
+};
+
+function share(part: number, whole: number): string {
+  return whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(part === whole ? 0 : 3)}%`;
+}
+
+/** Opens carts and adds ITEMS_PER_CART items to each over HTTP, 8 at a time; returns each cart's version. */
+async function createCarts(apiUrl: string, count: number): Promise<Map<string, number>> {
+  const carts = new Map<string, number>();
+  await mapLimit(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
+    const { cartId } = await command(apiUrl, 'POST', '/carts');
+    let version = 1;
+    for (let item = 0; item < ITEMS_PER_CART; item++) ({ version } = await command(apiUrl, 'POST', `/carts/${cartId}/items`, { sku: `REBUILD-${(i + item) % 7}`, quantity: 1 + item }));
+    carts.set(cartId, version);
+  });
+  return carts;
+}
+
+/** One command; a 503 (DynamoDB Local saturated) is retried with the same Idempotency-Key after Retry-After, as docs/api.md asks. */
+async function command(apiUrl: string, method: string, path: string, body?: unknown): Promise<{ cartId: string; version: number }> {
+  const headers: Record<string, string> = { 'idempotency-key': randomUUID(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const json = (await response.json()) as { cartId: string; version: number };
+    if (response.status < 300) return json;
+    if (response.status !== 503 || attempt === 5) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+    await sleep(1_000 * Number(response.headers.get('retry-after') ?? 1));
+  }
+}
+
+/** Waits until every cart's read model answers 200 at the version its last command returned (the CDC's lag). */
+async function waitForReadModels(apiUrl: string, carts: Map<string, number>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let pending = [...carts];
+  while (pending.length > 0) {
+    if (Date.now() > deadline) throw new Error(`${pending.length} of ${carts.size} carts were not in the read models at their version after 120 s`);
+    const behind = await mapLimit(pending, 8, async ([cartId, version]) => {
+      const response = await fetch(`${apiUrl}/read/carts/${cartId}`);
+      const body = (await response.json()) as { version?: number };
+      return response.status === 200 && body.version === version ? undefined : ([cartId, version] as [string, number]);
+    });
+    pending = behind.filter((entry) => entry !== undefined);
+    if (pending.length > 0) await sleep(500);
+  }
+}
+
+/** Reads the carts' events back from the event store and writes them into the rebuilt day, as the archiver would. */
+async function archiveRealCarts(ctx: BenchContext, archive: S3ArchiveObjects, prefix: string, carts: Map<string, number>): Promise<{ events: number; objects: number }> {
+  const store = new DynamoDbEventStore(dynamoDbDocumentClient(), ctx.stack.resources.eventStoreTable);
+  const streams = await mapLimit([...carts], 8, async ([cartId, version]) => {
+    const { events } = await store.readStream(cartId);
+    if (events.length !== version) throw new Error(`the event store holds ${events.length} events of cart ${cartId}, expected ${version}`);
+    return events.map((event) => `${JSON.stringify(event)}\n`).join('');
+  });
+  const perObject = Math.ceil(EVENTS_PER_OBJECT / (1 + ITEMS_PER_CART));
+  let objects = 0;
+  for (let first = 0; first < streams.length; first += perObject) {
+    await archive.write(`${prefix}00/rebuild-carts-${objects}.jsonl`, streams.slice(first, first + perObject).join(''));
+    objects++;
+  }
+  return { events: [...carts.values()].reduce((sum, version) => sum + version, 0), objects };
+}
+
+/** Starts the rebuild and waits for its end; stops it if it outlives `timeoutSeconds` (a stopped rebuild leaves the live generation serving). */
+async function runRebuild(ctx: BenchContext, sfn: SFNClient, timeoutSeconds: number): Promise<{ execution: DescribeExecutionCommandOutput; seconds: number }> {
+  const started = performance.now();
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: REPLAY_ARN,
+      name: `bench-rebuild-${randomUUID()}`,
+      input: JSON.stringify({ target: 'projections', rebuild: true, retireAfterSeconds: RETIRE_AFTER_SECONDS, from: `${DAY}T00:00:00Z`, to: `${DAY}T23:59:59Z` }),
+    }),
+  );
+  const deadline = started + timeoutSeconds * 1000;
+  let execution: DescribeExecutionCommandOutput;
+  do {
+    await sleep(250);
+    execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status === 'RUNNING' && performance.now() > deadline) {
+      await sfn.send(new StopExecutionCommand({ executionArn, error: 'BenchTimeout', cause: `the rebuild bench gave it ${Math.round(timeoutSeconds)} s` }));
+      throw new Error(`the rebuild did not end within ${Math.round(timeoutSeconds)} s (sized for ${SIZING_EVENTS_PER_SECOND} events/s); stopped it`);
+    }
+  } while (execution.status === 'RUNNING');
+  const seconds = (performance.now() - started) / 1000;
+  ctx.log(`rebuild ${execution.status} in ${seconds.toFixed(1)} s`);
+  return { execution, seconds };
+}
+
+/** States that only route (no work of their own): left out of the phases. */
+const INSTANT_STATE_TYPES = ['Choice', 'Succeed', 'Fail', 'Pass'];
+/** The rebuild's phases as the issue and docs name them, by the replay state machine's state. */
+const PHASE_NAMES: Record<string, string> = {
+  PlanReplay: 'Plan',
+  PrepareGeneration: 'Prepare',
+  ReplayObjects: 'Replay',
+  SummarizeReplay: 'Summarize',
+  CatchUpGeneration: 'CatchUp',
+  SwitchGeneration: 'Switch',
+  WaitBeforeRetire: 'Wait (retireAfterSeconds)',
+  RetireGeneration: 'Retire',
+};
+
+/** Each top-level state's time, from its entry to the entry of the next state that works (the last one: to the execution's end). */
+async function phaseDurations(sfn: SFNClient, execution: DescribeExecutionCommandOutput): Promise<{ state: string; seconds: number }[]> {
+  const entered: { state: string; at: number }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, nextToken, maxResults: 1_000 }));
+    for (const event of page.events ?? []) {
+      const state = event.stateEnteredEventDetails?.name;
+      if (state && event.type?.endsWith('StateEntered') && !INSTANT_STATE_TYPES.some((type) => event.type === `${type}StateEntered`)) entered.push({ state, at: event.timestamp!.getTime() });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const end = execution.stopDate!.getTime();
+  const totals = new Map<string, number>();
+  entered.forEach(({ state, at }, i) => totals.set(state, (totals.get(state) ?? 0) + ((entered[i + 1]?.at ?? end) - at) / 1000));
+  return [...totals].map(([state, seconds]) => ({ state, seconds }));
+}
+
+interface ReadStats {
+  readonly seconds: number;
+  readonly reads: number;
+  readonly ok: number;
+  readonly backwards: number;
+  readonly notFound: number;
+  readonly serverErrors: number;
+  readonly latenciesMs: number[];
+  readonly failures: string[];
+}
+
+/** READERS clients, each polling the carts in turn and remembering, across periods, the highest version it was served per cart. */
+class Readers {
+  private readonly seen = Array.from({ length: READERS }, () => new Map<string, number>());
+
+  constructor(
+    private readonly apiUrl: string,
+    private readonly cartIds: readonly string[],
+  ) {}
+
+  async pollFor(ms: number): Promise<ReadStats> {
+    const polling = this.pollUntilStopped();
+    await sleep(ms);
+    return polling.stop();
+  }
+
+  pollUntilStopped(): { stop(): Promise<ReadStats> } {
+    let running = true;
+    const started = performance.now();
+    const stats = { reads: 0, ok: 0, backwards: 0, notFound: 0, serverErrors: 0, latenciesMs: [] as number[], failures: [] as string[] };
+    const loops = this.seen.map(async (seen, reader) => {
+      for (let n = reader; running; n++) {
+        const cartId = this.cartIds[n % this.cartIds.length]!;
+        const sent = performance.now();
+        let status: number;
+        let version = Number.NaN;
+        try {
+          const response = await fetch(`${this.apiUrl}/read/carts/${cartId}`);
+          status = response.status;
+          const body = (await response.json()) as { version?: number };
+          version = Number(body.version);
+        } catch (error) {
+          status = 0;
+          stats.failures.push(`reader ${reader}: ${cartId} failed: ${(error as Error).message}`);
+        }
+        stats.latenciesMs.push(performance.now() - sent);
+        stats.reads++;
+        if (status === 404) stats.notFound++;
+        if (status >= 500) stats.serverErrors++;
+        if (status !== 200) {
+          if (status !== 0) stats.failures.push(`reader ${reader}: ${cartId} answered ${status}`);
+          continue;
+        }
+        stats.ok++;
+        const highest = seen.get(cartId) ?? 0;
+        if (!(version >= highest)) {
+          stats.backwards++;
+          stats.failures.push(`reader ${reader}: ${cartId} went from version ${highest} to ${version}`);
+        }
+        seen.set(cartId, Math.max(highest, version || 0));
+      }
+    });
+    return {
+      async stop() {
+        running = false;
+        await Promise.all(loops);
+        return { ...stats, seconds: (performance.now() - started) / 1000 };
+      },
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
