@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, StopExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListMapRunsCommand, StartExecutionCommand, StopExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { dynamoDbDocumentClient, s3Client, sfnClient } from '../../adapters/aws-clients';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
 import { DynamoDbGenerationPointer } from '../../adapters/dynamodb/generation-pointer';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
 import { mapLimit } from '../../application/sequencer';
 import { generationsOf } from '../../domain/projections';
+import { currentPhase, progressLine } from '../../cli/replay-run';
 import { endpointOf } from '../../local/config';
 import type { BenchContext, BenchEntry } from '../harness';
 import { archiveDayPrefix, EVENTS_PER_CART, EVENTS_PER_OBJECT, READ_CONCURRENCY, readAndParse, seedArchive, deleteArchivePrefix } from '../support/archive';
@@ -69,81 +70,115 @@ export const rebuildAvailability: BenchEntry = {
     const live = generationsOf(await pointer.read(), 'cart-summary').live;
     ctx.log(`rebuilding ${total} events (generation ${live} live) with ${READERS} readers polling...`);
     const polling = readers.pollUntilStopped();
-    const { execution, seconds } = await runRebuild(ctx, sfn, 3 * expectedSeconds + 120).catch(async (error: unknown) => {
+    const rebuild = await runRebuild(ctx, sfn, 3 * expectedSeconds + 120).catch(async (error: unknown) => {
       await polling.stop();
       throw error;
     });
     const during = await polling.stop();
-    if (execution.status !== 'SUCCEEDED') throw new Error(`the rebuild ${execution.status}: ${execution.error}: ${execution.cause?.slice(0, 1_000)}`);
-    const output = JSON.parse(execution.output!) as { eventsRead: number; applied: number; skippedDuplicates: number; caughtUp: number; objects: number; failedObjects: number; badLines: { total: number }; generation: number };
-    const expected = { eventsRead: total, applied: total * PROJECTIONS, failedObjects: 0, badLines: 0, objects: seeded.objects + realEvents.objects };
-    const got = { eventsRead: output.eventsRead, applied: output.applied, failedObjects: output.failedObjects, badLines: output.badLines.total, objects: output.objects };
-    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`the rebuild reported ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
-    const after = await pointer.read();
-    for (const projection of ['cart-summary', 'item-popularity']) {
-      const generations = generationsOf(after, projection);
-      if (JSON.stringify(generations) !== JSON.stringify({ live: output.generation }) || output.generation <= live) {
-        throw new Error(`after the rebuild ${projection} has generations ${JSON.stringify(generations)}, expected only the new one (${output.generation}, after ${live}) live`);
-      }
+    try {
+      await checkAndReportRebuild(ctx, rebuild, { size, total, seeded, realEvents, carts: carts.size, floorSeconds: floor.seconds, live }, pointer);
+    } finally {
+      // What the readers saw and how long each phase took are worth reporting even when the rebuild failed.
+      reportAvailability(ctx, carts.size, before, during);
+      reportPhases(ctx, await phaseDurations(sfn, rebuild.execution), rebuild.seconds);
     }
-    const phases = await phaseDurations(sfn, execution);
-
-    const rate = total / seconds;
-    const floorRate = total / floor.seconds;
-    ctx.table({
-      title: `Blue/green rebuild of ${total.toLocaleString('en-US')} archived events vs reading and parsing the same archive`,
-      columns: ['events', 'objects', 'rebuild events/s', 'floor events/s', 'rebuild ÷ floor', 'rebuild seconds', 'seeding seconds', 'seeding events/s'],
-      rows: [[total, String(output.objects), Math.round(rate), Math.round(floorRate), +(rate / floorRate).toFixed(3), +seconds.toFixed(1), +seeded.seconds.toFixed(1), Math.round(size / seeded.seconds)]],
-      notes: [
-        `archive: one day (${DAY}) of JSON Lines objects of ${EVENTS_PER_OBJECT} events (carts of ${EVENTS_PER_CART} events, each within one object), plus ${realEvents.objects} object(s) holding the ${realEvents.events} events of the ${carts.size} real carts the readers poll`,
-        `rebuild = StartExecution of the replay state machine on the local endpoint with {"target":"projections","rebuild":true,"retireAfterSeconds":${RETIRE_AFTER_SECONDS}} over that day, timed from StartExecution to SUCCEEDED (Prepare, Replay, CatchUp, Switch, the wait, Retire), with ${READERS} readers polling all along`,
-        `checked: eventsRead = ${total}, applied = ${total * PROJECTIONS} (both projections), no failed object, no bad line; afterwards the pointer names the new generation alone (${live} -> ${output.generation}); caughtUp ${output.caughtUp}`,
-        `floor = ListObjectsV2 + GetObject of the same objects from s3rver, ${READ_CONCURRENCY} at a time, each line JSON-parsed and validated as an EventEnvelope, nothing applied`,
-        `seeding = generating and PUTting the ${seeded.objects} objects to s3rver, 16 at a time (not part of any ratio)`,
-      ],
-    });
-    ctx.table({
-      title: 'Rebuild phases (from the execution history)',
-      columns: ['phase', 'state', 'seconds', 'share of the rebuild'],
-      rows: phases.map(({ state, seconds: s }) => [PHASE_NAMES[state] ?? state, state, +s.toFixed(1), `${((100 * s) / seconds).toFixed(1)}%`]),
-      notes: [
-        'each state of the replay state machine that does work, from its entry to the entry of the next one (as GetExecutionHistory gives them); the rest of the rebuild\'s time is StartExecution and polling',
-        'Replay = ReplayObjects, the Distributed Map over the archive objects (16 at a time); Wait = the configured retireAfterSeconds; Retire deletes the old generation\'s rows',
-      ],
-    });
-    ctx.table({
-      title: `Read availability: ${READERS} readers polling GET /read/carts/{id} of ${carts.size} carts`,
-      columns: ['period', 'seconds', 'reads', 'reads/s', 'answered 200', 'never backwards', '404', '5xx', 'other', 'p50 ms', 'p99 ms'],
-      rows: [before, during].map((r, i) => [
-        i === 0 ? 'before (no rebuild)' : 'during the rebuild',
-        +r.seconds.toFixed(1),
-        r.reads,
-        Math.round(r.reads / r.seconds),
-        share(r.ok, r.reads),
-        share(r.ok - r.backwards, r.ok),
-        r.notFound,
-        r.serverErrors,
-        r.reads - r.ok - r.notFound - r.serverErrors,
-        Math.round(percentile(r.latenciesMs, 0.5)),
-        Math.round(percentile(r.latenciesMs, 0.99)),
-      ]),
-      notes: [
-        `each reader polls the carts in turn, one request at a time; "never backwards" = share of the 200s whose version is not below the highest that reader had seen for that cart (before or during)`,
-        `the carts were created over the HTTP API (1 CartOpened + ${ITEMS_PER_CART} ItemAdded each) and were in the live read models before the baseline; their archived events are in the rebuilt day`,
-        'goal: 100% answered 200 and 100% never backwards; the entry fails otherwise',
-      ],
-    });
-    ctx.ratio({ name: `rebuild events/s, ${total} events`, subject: 'blue/green rebuild', subjectValue: rate, baseline: 'read + parse floor', baselineValue: floorRate, unit: 'events/s', higherIsBetter: true });
-    ctx.ratio({ name: 'reads/s during a rebuild', subject: 'during the rebuild', subjectValue: during.reads / during.seconds, baseline: 'before it', baselineValue: before.reads / before.seconds, unit: 'reads/s', higherIsBetter: true });
-    ctx.ratio({ name: 'share of reads answered 200 and never backwards', subject: 'during the rebuild', subjectValue: (during.ok - during.backwards) / during.reads, baseline: 'before it', baselineValue: (before.ok - before.backwards) / before.reads, unit: 'share', higherIsBetter: true });
-    ctx.log(`rebuild ${Math.round(rate)} events/s (floor ${Math.round(floorRate)}); reads during: ${during.reads}, ${during.reads - during.ok} not 200, ${during.backwards} backwards`);
-
     const failures = [...before.failures, ...during.failures];
     if (failures.length > 0) {
       throw new Error(`${before.reads + during.reads - before.ok - during.ok} reads not 200 and ${before.backwards + during.backwards} backwards, e.g. ${failures.slice(0, 5).join('; ')}`);
     }
   },
 };
+
+interface RebuildSetup {
+  /** Events seeded, and in all (with the real carts' events). */
+  readonly size: number;
+  readonly total: number;
+  readonly seeded: { readonly objects: number; readonly seconds: number };
+  readonly realEvents: { readonly events: number; readonly objects: number };
+  readonly carts: number;
+  readonly floorSeconds: number;
+  /** The generation live before the rebuild. */
+  readonly live: number;
+}
+
+/** Fails unless the rebuild succeeded with the right counts and left the new generation alone live; then reports its rate. */
+async function checkAndReportRebuild(ctx: BenchContext, rebuild: RebuildRun, run: RebuildSetup, pointer: DynamoDbGenerationPointer): Promise<void> {
+  const { execution, seconds } = rebuild;
+  if (rebuild.timedOut) {
+    throw new Error(
+      `the rebuild did not end within ${Math.round(seconds)} s (sized for ${SIZING_EVENTS_PER_SECOND} events/s) and was stopped; ` +
+        `${rebuild.objectsDone ?? '?'} of ${run.seeded.objects + run.realEvents.objects} objects were replayed by then`,
+    );
+  }
+  if (execution.status !== 'SUCCEEDED') throw new Error(`the rebuild ${execution.status}: ${execution.error}: ${execution.cause?.slice(0, 1_000)}`);
+  const output = JSON.parse(execution.output!) as { eventsRead: number; applied: number; caughtUp: number; objects: number; failedObjects: number; badLines: { total: number }; generation: number };
+  const expected = { eventsRead: run.total, applied: run.total * PROJECTIONS, failedObjects: 0, badLines: 0, objects: run.seeded.objects + run.realEvents.objects };
+  const got = { eventsRead: output.eventsRead, applied: output.applied, failedObjects: output.failedObjects, badLines: output.badLines.total, objects: output.objects };
+  if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`the rebuild reported ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+  const after = await pointer.read();
+  for (const projection of ['cart-summary', 'item-popularity']) {
+    const generations = generationsOf(after, projection);
+    if (JSON.stringify(generations) !== JSON.stringify({ live: output.generation }) || output.generation <= run.live) {
+      throw new Error(`after the rebuild ${projection} has generations ${JSON.stringify(generations)}, expected only the new one (${output.generation}, after ${run.live}) live`);
+    }
+  }
+
+  const rate = run.total / seconds;
+  const floorRate = run.total / run.floorSeconds;
+  ctx.table({
+    title: `Blue/green rebuild of ${run.total.toLocaleString('en-US')} archived events vs reading and parsing the same archive`,
+    columns: ['events', 'objects', 'rebuild events/s', 'floor events/s', 'rebuild ÷ floor', 'rebuild seconds', 'seeding seconds', 'seeding events/s'],
+    rows: [[run.total, String(output.objects), Math.round(rate), Math.round(floorRate), +(rate / floorRate).toFixed(3), +seconds.toFixed(1), +run.seeded.seconds.toFixed(1), Math.round(run.size / run.seeded.seconds)]],
+    notes: [
+      `archive: one day (${DAY}) of JSON Lines objects of ${EVENTS_PER_OBJECT} events (carts of ${EVENTS_PER_CART} events, each within one object), plus ${run.realEvents.objects} object(s) holding the ${run.realEvents.events} events of the ${run.carts} real carts the readers poll`,
+      `rebuild = StartExecution of the replay state machine on the local endpoint with {"target":"projections","rebuild":true,"retireAfterSeconds":${RETIRE_AFTER_SECONDS}} over that day, timed from StartExecution to SUCCEEDED (Prepare, Replay, CatchUp, Switch, the wait, Retire), with ${READERS} readers polling all along`,
+      `checked: eventsRead = ${run.total}, applied = ${run.total * PROJECTIONS} (both projections), no failed object, no bad line; afterwards the pointer names the new generation alone (${run.live} -> ${output.generation}); caughtUp ${output.caughtUp}`,
+      `floor = ListObjectsV2 + GetObject of the same objects from s3rver, ${READ_CONCURRENCY} at a time, each line JSON-parsed and validated as an EventEnvelope, nothing applied`,
+      `seeding = generating and PUTting the ${run.seeded.objects} objects to s3rver, 16 at a time (not part of any ratio)`,
+    ],
+  });
+  ctx.ratio({ name: `rebuild events/s, ${run.total} events`, subject: 'blue/green rebuild', subjectValue: rate, baseline: 'read + parse floor', baselineValue: floorRate, unit: 'events/s', higherIsBetter: true });
+  ctx.log(`rebuild ${Math.round(rate)} events/s (floor ${Math.round(floorRate)})`);
+}
+
+function reportAvailability(ctx: BenchContext, carts: number, before: ReadStats, during: ReadStats): void {
+  ctx.table({
+    title: `Read availability: ${READERS} readers polling GET /read/carts/{id} of ${carts} carts`,
+    columns: ['period', 'seconds', 'reads', 'reads/s', 'answered 200', 'never backwards', '404', '5xx', 'other', 'p50 ms', 'p99 ms'],
+    rows: [before, during].map((r, i) => [
+      i === 0 ? 'before (no rebuild)' : 'during the rebuild',
+      +r.seconds.toFixed(1),
+      r.reads,
+      Math.round(r.reads / r.seconds),
+      share(r.ok, r.reads),
+      share(r.ok - r.backwards, r.ok),
+      r.notFound,
+      r.serverErrors,
+      r.reads - r.ok - r.notFound - r.serverErrors,
+      Math.round(percentile(r.latenciesMs, 0.5)),
+      Math.round(percentile(r.latenciesMs, 0.99)),
+    ]),
+    notes: [
+      `each reader polls the carts in turn, one request at a time; "never backwards" = share of the 200s whose version is not below the highest that reader had seen for that cart (before or during)`,
+      `the carts were created over the HTTP API (1 CartOpened + ${ITEMS_PER_CART} ItemAdded each) and were in the live read models before the baseline; their archived events are in the rebuilt day`,
+      'goal: 100% answered 200 and 100% never backwards; the entry fails otherwise',
+    ],
+  });
+  ctx.ratio({ name: 'reads/s during a rebuild', subject: 'during the rebuild', subjectValue: during.reads / during.seconds, baseline: 'before it', baselineValue: before.reads / before.seconds, unit: 'reads/s', higherIsBetter: true });
+  ctx.ratio({ name: 'share of reads answered 200 and never backwards', subject: 'during the rebuild', subjectValue: (during.ok - during.backwards) / during.reads, baseline: 'before it', baselineValue: (before.ok - before.backwards) / before.reads, unit: 'share', higherIsBetter: true });
+}
+
+function reportPhases(ctx: BenchContext, phases: { state: string; seconds: number }[], seconds: number): void {
+  ctx.table({
+    title: 'Rebuild phases (from the execution history)',
+    columns: ['phase', 'state', 'seconds', 'share of the rebuild'],
+    rows: phases.map(({ state, seconds: s }) => [PHASE_NAMES[state] ?? state, state, +s.toFixed(1), `${((100 * s) / seconds).toFixed(1)}%`]),
+    notes: [
+      "each state of the replay state machine that does work, from its entry to the entry of the next one (as GetExecutionHistory gives them); the rest of the rebuild's time is StartExecution and polling",
+      "Replay = ReplayObjects, the Distributed Map over the archive objects (16 at a time); Wait = the configured retireAfterSeconds; Retire deletes the old generation's rows",
+    ],
+  });
+}
 
 function share(part: number, whole: number): string {
   return whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(part === whole ? 0 : 3)}%`;
@@ -206,8 +241,17 @@ async function archiveRealCarts(ctx: BenchContext, archive: S3ArchiveObjects, pr
   return { events: [...carts.values()].reduce((sum, version) => sum + version, 0), objects };
 }
 
-/** Starts the rebuild and waits for its end; stops it if it outlives `timeoutSeconds` (a stopped rebuild leaves the live generation serving). */
-async function runRebuild(ctx: BenchContext, sfn: SFNClient, timeoutSeconds: number): Promise<{ execution: DescribeExecutionCommandOutput; seconds: number }> {
+interface RebuildRun {
+  readonly execution: DescribeExecutionCommandOutput;
+  readonly seconds: number;
+  /** It outlived its time-out and was stopped (a stopped rebuild leaves the live generation serving). */
+  readonly timedOut: boolean;
+  /** Archive objects the Map Run had finished when last looked at. */
+  readonly objectsDone?: number;
+}
+
+/** Starts the rebuild and waits for its end, logging its phase and Map Run progress; stops it if it outlives `timeoutSeconds`. */
+async function runRebuild(ctx: BenchContext, sfn: SFNClient, timeoutSeconds: number): Promise<RebuildRun> {
   const started = performance.now();
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({
@@ -218,17 +262,29 @@ async function runRebuild(ctx: BenchContext, sfn: SFNClient, timeoutSeconds: num
   );
   const deadline = started + timeoutSeconds * 1000;
   let execution: DescribeExecutionCommandOutput;
-  do {
+  let lastProgress = started;
+  let objectsDone: number | undefined;
+  let timedOut = false;
+  for (;;) {
     await sleep(250);
     execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status === 'RUNNING' && performance.now() > deadline) {
-      await sfn.send(new StopExecutionCommand({ executionArn, error: 'BenchTimeout', cause: `the rebuild bench gave it ${Math.round(timeoutSeconds)} s` }));
-      throw new Error(`the rebuild did not end within ${Math.round(timeoutSeconds)} s (sized for ${SIZING_EVENTS_PER_SECOND} events/s); stopped it`);
+    if (execution.status !== 'RUNNING') break;
+    const late = performance.now() > deadline;
+    if (late || performance.now() - lastProgress > 15_000) {
+      lastProgress = performance.now();
+      const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+      const counts = mapRuns?.[0] ? (await sfn.send(new DescribeMapRunCommand({ mapRunArn: mapRuns[0].mapRunArn }))).itemCounts : undefined;
+      objectsDone = counts === undefined ? objectsDone : (counts.succeeded ?? 0) + (counts.failed ?? 0);
+      ctx.log(progressLine(counts, performance.now() - started, 'objects', await currentPhase(sfn, executionArn!)));
     }
-  } while (execution.status === 'RUNNING');
+    if (late && !timedOut) {
+      timedOut = true;
+      await sfn.send(new StopExecutionCommand({ executionArn, error: 'BenchTimeout', cause: `the rebuild bench gave it ${Math.round(timeoutSeconds)} s` }));
+    }
+  }
   const seconds = (performance.now() - started) / 1000;
   ctx.log(`rebuild ${execution.status} in ${seconds.toFixed(1)} s`);
-  return { execution, seconds };
+  return { execution, seconds, timedOut, ...(objectsDone === undefined ? {} : { objectsDone }) };
 }
 
 /** States that only route (no work of their own): left out of the phases. */
