@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
+import type { ArchiveObjects } from '../../application/replay-ports';
 import { readArchiveLines } from '../../application/replay-lines';
 import { mapLimit } from '../../application/sequencer';
 import { cartEnvelopes } from './cart-events';
@@ -23,7 +23,7 @@ export function archiveDayPrefix(day: string): string {
  * JSON Lines objects of EVENTS_PER_OBJECT events spread over the day's 24 hours, WRITE_CONCURRENCY objects at a
  * time. Each object is built just before its PUT, so a million events never sit in memory at once.
  */
-export async function seedArchive(archive: S3ArchiveObjects, prefix: string, size: number): Promise<{ objects: number; seconds: number }> {
+export async function seedArchive(archive: ArchiveObjects, prefix: string, size: number): Promise<{ objects: number; seconds: number }> {
   const started = performance.now();
   const carts = Math.ceil(size / EVENTS_PER_CART);
   const cartsPerObject = EVENTS_PER_OBJECT / EVENTS_PER_CART;
@@ -41,7 +41,7 @@ export async function seedArchive(archive: S3ArchiveObjects, prefix: string, siz
 }
 
 /** The floor of a replay: list the objects under `prefix`, read them READ_CONCURRENCY at a time, parse and check every line. */
-export async function readAndParse(archive: S3ArchiveObjects, prefix: string): Promise<{ events: number; seconds: number }> {
+export async function readAndParse(archive: ArchiveObjects, prefix: string): Promise<{ events: number; seconds: number }> {
   const started = performance.now();
   const keys: string[] = [];
   for await (const object of archive.list(prefix)) keys.push(object.key);
@@ -56,7 +56,7 @@ export async function readAndParse(archive: S3ArchiveObjects, prefix: string): P
 }
 
 /** Deletes every object under `prefix` (DeleteObjects, 1,000 keys a request). Returns how many. */
-export async function deleteArchivePrefix(s3: S3Client, archive: S3ArchiveObjects, bucket: string, prefix: string): Promise<number> {
+export async function deleteArchivePrefix(s3: S3Client, archive: ArchiveObjects, bucket: string, prefix: string): Promise<number> {
   const keys: string[] = [];
   for await (const object of archive.list(prefix)) keys.push(object.key);
   for (let i = 0; i < keys.length; i += 1_000) {
