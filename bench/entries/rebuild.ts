@@ -31,7 +31,7 @@ const PROJECTIONS = 2;
  * `size` seeded events plus the archived events of real carts, started through the Step Functions API, against the
  * floor of reading and parsing the same archive; and, while it runs, 20 readers polling `GET /read/carts/{id}`
  * of those real carts: every read must answer 200 and never show a cart at a lower version than that reader saw
- * before (the same readers poll as long before the rebuild, for the baseline).
+ * before (the same readers poll for 30 s before the rebuild, for the baseline).
  */
 export const rebuildAvailability: BenchEntry = {
   name: 'rebuild',
