@@ -4,6 +4,7 @@ import { castorePeer } from './castore-peer';
 import { consumersBench } from './consumers';
 import { cdcEndToEnd } from './cdc-end-to-end';
 import { cdcEnrichment } from './cdc-enrichment';
+import { rebuildAvailability } from './rebuild';
 import { replayThroughput } from './replay';
 
 /**
@@ -16,5 +17,6 @@ export const ENTRIES: readonly BenchEntry[] = [
   cdcEnrichment,
   cdcEndToEnd,
   replayThroughput,
+  rebuildAvailability,
   consumersBench,
 ];

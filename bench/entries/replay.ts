@@ -2,14 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { s3Client, sfnClient } from '../../adapters/aws-clients';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
-import { readArchiveLines } from '../../application/replay-lines';
 import { CHART_IDS, type BenchEntry } from '../harness';
-import { cartEnvelopes } from '../support/cart-events';
-
-const EVENTS_PER_CART = 10;
-const EVENTS_PER_OBJECT = 1_000;
-/** The replay's Distributed Map runs 16 objects at a time; the floor reads with the same parallelism. */
-const READ_CONCURRENCY = 16;
+import { archiveDayPrefix, EVENTS_PER_CART, EVENTS_PER_OBJECT, READ_CONCURRENCY, readAndParse, seedArchive } from '../support/archive';
 
 /**
  * Replay throughput: the replay state machine (local endpoint, Distributed Map, one Lambda per archive object,
@@ -29,9 +23,9 @@ export const replayThroughput: BenchEntry = {
     for (const [index, size] of sizes.entries()) {
       // Each size in its own archive day (long past, so nothing live lands there): the window selects it alone.
       const day = `2001-01-${String(index + 1).padStart(2, '0')}`;
-      const prefix = `events/${day.replaceAll('-', '/')}/`;
+      const prefix = archiveDayPrefix(day);
       ctx.log(`seeding ${size} events under ${prefix}...`);
-      const objects = await seed(archive, prefix, size);
+      const { objects } = await seedArchive(archive, prefix, size);
 
       const floor = await readAndParse(archive, prefix);
       if (floor.events !== size) throw new Error(`the floor read ${floor.events} events, expected ${size}`);
@@ -86,39 +80,3 @@ export const replayThroughput: BenchEntry = {
     ctx.series({ chart: CHART_IDS.replayVsFloor, chartTitle: 'Replay throughput vs the read+parse floor', xLabel: 'events in the archive window', yLabel: 'events/s', logY: true, name: 'read + parse floor', points: floorPoints });
   },
 };
-
-async function seed(archive: S3ArchiveObjects, prefix: string, size: number): Promise<number> {
-  const carts = Math.ceil(size / EVENTS_PER_CART);
-  const cartsPerObject = EVENTS_PER_OBJECT / EVENTS_PER_CART;
-  let objects = 0;
-  for (let first = 0; first < carts; first += cartsPerObject) {
-    const lines: string[] = [];
-    for (let cart = first; cart < Math.min(carts, first + cartsPerObject); cart++) {
-      for (const event of cartEnvelopes(`bench-${randomUUID()}`, 0, EVENTS_PER_CART)) lines.push(`${JSON.stringify(event)}\n`);
-    }
-    const hour = String(objects % 24).padStart(2, '0');
-    await archive.write(`${prefix}${hour}/bench-${objects}.jsonl`, lines.join(''));
-    objects++;
-  }
-  return objects;
-}
-
-async function readAndParse(archive: S3ArchiveObjects, prefix: string): Promise<{ events: number; seconds: number }> {
-  const started = performance.now();
-  const keys: string[] = [];
-  for await (const object of archive.list(prefix)) keys.push(object.key);
-  let events = 0;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: READ_CONCURRENCY }, async () => {
-      while (next < keys.length) {
-        const key = keys[next++]!;
-        const text = await archive.read(key);
-        const parsed = readArchiveLines(key, text ?? '');
-        if (parsed.badLines.length > 0) throw new Error('the seeded archive has invalid lines');
-        events += parsed.events.length;
-      }
-    }),
-  );
-  return { events, seconds: (performance.now() - started) / 1000 };
-}
