@@ -21,9 +21,10 @@ export function archiveDayPrefix(day: string): string {
 /**
  * Writes `size` events of fresh carts (EVENTS_PER_CART each, every cart within one object) under `prefix`, as
  * JSON Lines objects of EVENTS_PER_OBJECT events spread over the day's 24 hours, WRITE_CONCURRENCY objects at a
- * time. Each object is built just before its PUT, so a million events never sit in memory at once.
+ * time. Each object is built just before its PUT, so a million events never sit in memory at once. Cart ids are
+ * `cartIdPrefix` + a UUID, so that an entry can find (and delete) the read-model rows of its carts.
  */
-export async function seedArchive(archive: ArchiveObjects, prefix: string, size: number): Promise<{ objects: number; seconds: number }> {
+export async function seedArchive(archive: ArchiveObjects, prefix: string, size: number, cartIdPrefix = 'bench-'): Promise<{ objects: number; seconds: number }> {
   const started = performance.now();
   const carts = Math.ceil(size / EVENTS_PER_CART);
   const cartsPerObject = EVENTS_PER_OBJECT / EVENTS_PER_CART;
@@ -32,7 +33,7 @@ export async function seedArchive(archive: ArchiveObjects, prefix: string, size:
     const lines: string[] = [];
     const first = object * cartsPerObject;
     for (let cart = first; cart < Math.min(carts, first + cartsPerObject); cart++) {
-      for (const event of cartEnvelopes(`bench-${randomUUID()}`, 0, EVENTS_PER_CART)) lines.push(`${JSON.stringify(event)}\n`);
+      for (const event of cartEnvelopes(`${cartIdPrefix}${randomUUID()}`, 0, EVENTS_PER_CART)) lines.push(`${JSON.stringify(event)}\n`);
     }
     const hour = String(object % 24).padStart(2, '0');
     await archive.write(`${prefix}${hour}/bench-${object}.jsonl`, lines.join(''));
