@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbClient, dynamoDbDocumentClient, HTTP_HANDLER_DYNAMODB_BUDGET, kinesisClient } from '../../adapters/aws-clients';
-import { toItem } from '../../adapters/dynamodb/event-store';
+import { DynamoDbEventStore, toItem } from '../../adapters/dynamodb/event-store';
+import { executeCartCommand, RecentCarts } from '../../application/cart-commands';
 import { EVENT_STORE_KEY } from '../../adapters/dynamodb/event-store-table';
 import { cdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
 import { endpointOf } from '../../local/config';
@@ -52,7 +53,9 @@ export const cdcEndToEnd: BenchEntry = {
     // Raw phases before and after each HTTP phase (half each): drift in the machine's load hits both sides alike.
     const raw1Before = await rawPuts(documents, rawTable, 1, rawMs / 2);
     const query1 = await rawQueries(documents, rawTable, rawMs);
+    const useCase1 = await useCaseCommands(new DynamoDbEventStore(documents, rawTable), rawMs);
     const http1 = await httpLoad(apiUrl, 1, singleWriterMs);
+    const keyed1 = await httpLoad(apiUrl, 1, rawMs, true);
     const raw1 = combined(raw1Before, await rawPuts(documents, rawTable, 1, rawMs / 2));
 
     ctx.log(`${writers} writers: raw conditional PutItem`);
@@ -100,6 +103,9 @@ export const cdcEndToEnd: BenchEntry = {
         ['HTTP command latency p50 / p99 (ms), 1 writer', msPrecise(http1.latencies)],
         ['raw PutItem latency p50 / p99 (ms), 1 writer', msPrecise(raw1.latencies)],
         [`raw Query of a cart (${ITEMS_PER_CART / 2} events on average) p50 / p99 (ms), 1 writer`, msPrecise(query1.latencies)],
+        ['HTTP commands with an Idempotency-Key: commands/s, p50 / p99 (ms), 1 writer', `${Math.round(keyed1.rate)}, ${msPrecise(keyed1.latencies)}`],
+        ['the same commands without HTTP (executeCartCommand in this process, same store adapter) p50 / p99 (ms), 1 writer', msPrecise(useCase1.latencies)],
+        ['commands/s without HTTP, 1 writer', Math.round(useCase1.rate)],
         ['API response -> Kinesis p50 (ms)', Math.round(median(latencies))],
         ['API response -> Kinesis p99 (ms)', Math.round(p(latencies, 0.99))],
         ['Pipe batching window (ms)', window],
@@ -109,6 +115,8 @@ export const cdcEndToEnd: BenchEntry = {
         `HTTP load: each writer opens a cart (POST /carts) and adds ${ITEMS_PER_CART} items to it (POST /carts/{id}/items), then opens the next; no Idempotency-Key`,
         'raw PutItem/s: half measured before the HTTP phase, half after (same writers), combined',
         'raw = one conditional PutItem (attribute_not_exists on the sort key) of an event-store item per call, into a table shaped like the event store (keys, stream), each writer appending to a cart of its own; same DynamoDB Local, same client settings as the handler, same concurrency',
+        'DynamoDB calls per command: without Idempotency-Key, 1 conditional PutItem when this API instance wrote the cart last (RecentCarts), else 1 Query + 1 PutItem; with one, Powertools\' idempotency record adds a conditional PutItem before and an UpdateItem after, and the cart is always read (Query) to find an earlier attempt of the same command',
+        'a command\'s time, 1 writer (p50): raw PutItem -> the use case without HTTP adds the domain, the store adapter and the document client -> over HTTP adds the local API server, the Lambda handler (Powertools idempotency check, validation, logging, deadline) and one more process hop on the shared cores',
         'during the HTTP phases the Pipe runner, the consumers and the archiver run as well (the product carries every event to Kinesis); during the raw phases they are idle',
         'latency = the record\'s ApproximateArrivalTimestamp in kinesalite minus the moment the API response was read (same clock)',
         'the Pipe waits up to its batching window to fill a batch; polling adds up to 250 ms; both runtimes (Pipe runner, API) share the 2 cores',
@@ -176,7 +184,7 @@ async function waitForQuietPipeline(apiUrl: string, timeoutMs: number): Promise<
  * `writers` HTTP clients until the deadline, each opening a cart and adding items to it. Notes when each command
  * (cart id / version) was acknowledged.
  */
-async function httpLoad(apiUrl: string, writers: number, durationMs: number): Promise<Load & { acknowledged: Map<string, number> }> {
+async function httpLoad(apiUrl: string, writers: number, durationMs: number, keyed = false): Promise<Load & { acknowledged: Map<string, number> }> {
   const acknowledged = new Map<string, number>();
   const latencies: number[] = [];
   const started = performance.now();
@@ -185,12 +193,12 @@ async function httpLoad(apiUrl: string, writers: number, durationMs: number): Pr
     Array.from({ length: writers }, async () => {
       while (performance.now() < deadline) {
         const sent = performance.now();
-        const opened = await command(apiUrl, 'POST', '/carts');
+        const opened = await command(apiUrl, 'POST', '/carts', undefined, keyed);
         latencies.push(performance.now() - sent);
         acknowledged.set(`${opened.cartId}/${opened.version}`, Date.now());
         for (let item = 0; item < ITEMS_PER_CART && performance.now() < deadline; item++) {
           const t = performance.now();
-          const added = await command(apiUrl, 'POST', `/carts/${opened.cartId}/items`, { sku: `SKU-${item % 7}`, quantity: 1 });
+          const added = await command(apiUrl, 'POST', `/carts/${opened.cartId}/items`, { sku: `SKU-${item % 7}`, quantity: 1 }, keyed);
           latencies.push(performance.now() - t);
           acknowledged.set(`${added.cartId}/${added.version}`, Date.now());
         }
@@ -231,6 +239,29 @@ async function rawPuts(documents: DynamoDBDocumentClient, table: string, writers
   return { latencies, seconds, rate: latencies.length / seconds };
 }
 
+/**
+ * The HTTP load's commands without HTTP: the use case as the handler runs it (RecentCarts included), on the raw
+ * table, in this process.
+ */
+async function useCaseCommands(store: DynamoDbEventStore, durationMs: number): Promise<Load> {
+  const recentCarts = new RecentCarts();
+  const latencies: number[] = [];
+  const started = performance.now();
+  while (performance.now() - started < durationMs) {
+    const cartId = randomUUID();
+    let t = performance.now();
+    await executeCartCommand(store, cartId, { type: 'OpenCart' }, { recentCarts });
+    latencies.push(performance.now() - t);
+    for (let item = 0; item < ITEMS_PER_CART && performance.now() - started < durationMs; item++) {
+      t = performance.now();
+      await executeCartCommand(store, cartId, { type: 'AddItem', sku: `SKU-${item % 7}`, quantity: 1 }, { recentCarts });
+      latencies.push(performance.now() - t);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { latencies, seconds, rate: latencies.length / seconds };
+}
+
 /** What loading a cart costs: the event store's consistent Query of one cart, on the carts rawPuts wrote. */
 async function rawQueries(documents: DynamoDBDocumentClient, table: string, durationMs: number): Promise<Load> {
   const cartIds: string[] = [];
@@ -260,11 +291,12 @@ async function rawQueries(documents: DynamoDBDocumentClient, table: string, dura
   return { latencies, seconds, rate: latencies.length / seconds };
 }
 
-async function command(apiUrl: string, method: string, path: string, body?: unknown): Promise<{ cartId: string; version: number }> {
-  const response = await fetch(`${apiUrl}${path}`, {
-    method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
+async function command(apiUrl: string, method: string, path: string, body?: unknown, keyed = false): Promise<{ cartId: string; version: number }> {
+  const headers: Record<string, string> = {
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(keyed ? { 'idempotency-key': randomUUID() } : {}),
+  };
+  const response = await fetch(`${apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const json = (await response.json()) as { cartId: string; version: number };
   if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
   return json;
