@@ -27,6 +27,9 @@ const ITEMS_PER_CART = 20;
  */
 export const cdcEndToEnd: BenchEntry = {
   name: 'cdc-end-to-end',
+  // It measures the API, the Pipe runner and the consumers: after other entries, they were several times slower
+  // (docs/benchmarks.md, "A fresh stack for the end-to-end entry").
+  freshStack: true,
   title: 'CDC end to end: commands/s through HTTP -> Pipe -> Kinesis, against raw conditional PutItem/s, and API response -> Kinesis latency',
   async run(ctx) {
     const apiUrl = endpointOf(ctx.stack.ports.api);
