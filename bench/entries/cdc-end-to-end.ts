@@ -10,6 +10,7 @@ import { endpointOf } from '../../local/config';
 import type { BenchContext, BenchEntry } from '../harness';
 import { cartEnvelopes } from '../support/cart-events';
 import { median } from '../support/measure';
+import { cpuDuring, stackProcesses } from '../support/process-cpu';
 import { dropTables, eventStoreTableLike, freshTable } from '../support/tables';
 
 /** Items per cart in the HTTP load (and in the raw baselines): open a cart, add this many items, open the next. */
@@ -62,22 +63,30 @@ export const cdcEndToEnd: BenchEntry = {
     const raw1 = combined(raw1Before, await rawPuts(documents, rawTable, 1, rawMs / 2));
 
     ctx.log(`${writers} writers: raw conditional PutItem`);
-    const rawBefore = await rawPuts(documents, rawTable, writers, rawMs / 2);
+    const processes = stackProcesses(ctx.stack);
+    const rawBeforeCpu = await cpuDuring(processes, () => rawPuts(documents, rawTable, writers, rawMs / 2));
+    const rawBefore = rawBeforeCpu.result;
 
     ctx.log(`${writers} writers: HTTP commands through to Kinesis`);
     const tail = await startKinesisTail(ctx.stack.resources.eventsStream);
     const started = Date.now();
-    const http = await httpLoad(apiUrl, writers, durationMs);
+    // CPU per process from the first command until the last event is in Kinesis: what the whole flow costs.
+    const { result: http, cpuMs: httpCpu } = await cpuDuring(processes, async () => {
+      const load = await httpLoad(apiUrl, writers, durationMs);
+      ctx.log(`${load.acknowledged.size} commands acknowledged in ${load.seconds.toFixed(1)} s; waiting for Kinesis`);
+      const drainDeadline = Date.now() + 120_000;
+      while ([...load.acknowledged.keys()].some((key) => !tail.arrivals.has(key))) {
+        if (Date.now() > drainDeadline) throw new Error(`only ${[...load.acknowledged.keys()].filter((k) => tail.arrivals.has(k)).length} of ${load.acknowledged.size} events reached Kinesis within 120 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return load;
+    });
     const { acknowledged } = http;
-    ctx.log(`${acknowledged.size} commands acknowledged in ${http.seconds.toFixed(1)} s; waiting for Kinesis`);
-    const drainDeadline = Date.now() + 120_000;
-    while ([...acknowledged.keys()].some((key) => !tail.arrivals.has(key))) {
-      if (Date.now() > drainDeadline) throw new Error(`only ${[...acknowledged.keys()].filter((k) => tail.arrivals.has(k)).length} of ${acknowledged.size} events reached Kinesis within 120 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     await tail.stop();
     ctx.log(`${writers} writers: raw conditional PutItem again`);
-    const raw = combined(rawBefore, await rawPuts(documents, rawTable, writers, rawMs / 2));
+    const rawAfterCpu = await cpuDuring(processes, () => rawPuts(documents, rawTable, writers, rawMs / 2));
+    const raw = combined(rawBefore, rawAfterCpu.result);
+    const rawCpu = new Map([...rawBeforeCpu.cpuMs].map(([name, ms]) => [name, ms + (rawAfterCpu.cpuMs.get(name) ?? 0)]));
 
     const latencies = [...acknowledged].map(([key, respondedAt]) => Math.max(0, tail.arrivals.get(key)! - respondedAt));
     const lastArrival = Math.max(...[...acknowledged.keys()].map((key) => tail.arrivals.get(key)!));
@@ -125,6 +134,22 @@ export const cdcEndToEnd: BenchEntry = {
         'the Pipe waits up to its batching window to fill a batch; polling adds up to 250 ms; both runtimes (Pipe runner, API) share the 2 cores',
       ],
     });
+    if (httpCpu.size > 0) {
+      const perCall = (cpu: Map<string, number>, name: string, calls: number) => +((cpu.get(name) ?? 0) / calls).toFixed(2);
+      const total = (cpu: Map<string, number>) => [...cpu.values()].reduce((sum, ms) => sum + ms, 0);
+      ctx.table({
+        title: `CPU per command by process, ${writers} writers (ms; /proc, user + system)`,
+        columns: ['process', 'HTTP command, through to Kinesis', 'raw PutItem'],
+        rows: [
+          ...[...httpCpu.keys()].map((name) => [name, perCall(httpCpu, name, acknowledged.size), rawCpu.has(name) ? perCall(rawCpu, name, raw.latencies.length) : null]),
+          ['all of them', +(total(httpCpu) / acknowledged.size).toFixed(2), +(total(rawCpu) / raw.latencies.length).toFixed(2)],
+        ],
+        notes: [
+          'HTTP: from the first command until the last event arrived in Kinesis, divided by the commands acknowledged; raw: both raw phases, divided by the PutItems',
+          '2 cores = 2,000 ms of CPU per second at most, shared with whatever else the machine runs: a command that costs twice the CPU of a PutItem cannot go faster than half its rate once the cores are busy',
+        ],
+      });
+    }
     ratioToRaw(ctx, 1, http1.rate, raw1.rate);
     ratioToRaw(ctx, writers, httpRate, raw.rate);
     ctx.ratio({ name: 'commands/s, HTTP -> Kinesis vs HTTP alone (same run)', subject: 'through to Kinesis', subjectValue: flowRate, baseline: 'acknowledged over HTTP', baselineValue: httpRate, unit: 'commands/s', higherIsBetter: true });
