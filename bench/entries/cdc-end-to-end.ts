@@ -128,7 +128,7 @@ export const cdcEndToEnd: BenchEntry = {
         'raw PutItem/s: half measured before the HTTP phase, half after (same writers), combined',
         'raw = one conditional PutItem (attribute_not_exists on the sort key) of an event-store item per call, into a table shaped like the event store (keys, stream), each writer appending to a cart of its own; same DynamoDB Local, same client settings as the handler, same concurrency',
         'DynamoDB calls per command: without Idempotency-Key, 1 conditional PutItem when this API instance wrote the cart last (RecentCarts), else 1 Query + 1 PutItem; with one, Powertools\' idempotency record adds a conditional PutItem before and an UpdateItem after, and the cart is always read (Query) to find an earlier attempt of the same command',
-        'a command\'s time, 1 writer (p50): raw PutItem -> the use case without HTTP adds the domain, the store adapter and the document client -> over HTTP adds the local API server, the Lambda handler (Powertools idempotency check, validation, logging, deadline) and one more process hop on the shared cores',
+        `where a command's time goes, 1 writer (p50): raw PutItem ${median(raw1.latencies).toFixed(1)} ms; the use case without HTTP (domain, store adapter, document client) ${median(useCase1.latencies).toFixed(1)} ms; over HTTP ${median(http1.latencies).toFixed(1)} ms (+ the local API server, the Lambda handler and two loopback hops); with an Idempotency-Key ${median(keyed1.latencies).toFixed(1)} ms (+ Query, Powertools' PutItem and UpdateItem); a Query of a cart, which RecentCarts saves, ${median(query1.latencies).toFixed(1)} ms`,
         'during the HTTP phases the Pipe runner, the consumers and the archiver run as well (the product carries every event to Kinesis); during the raw phases they are idle',
         'latency = the record\'s ApproximateArrivalTimestamp in kinesalite minus the moment the API response was read (same clock)',
         'the Pipe waits up to its batching window to fill a batch; polling adds up to 250 ms; both runtimes (Pipe runner, API) share the 2 cores',
@@ -146,6 +146,7 @@ export const cdcEndToEnd: BenchEntry = {
         ],
         notes: [
           'HTTP: from the first command until the last event arrived in Kinesis, divided by the commands acknowledged; raw: both raw phases, divided by the PutItems',
+          `the API hop (api + HTTP clients) costs ${(((httpCpu.get('api') ?? 0) + (httpCpu.get('bench (HTTP clients)') ?? 0)) / acknowledged.size).toFixed(2)} ms per command, the CDC flow (kinesis, pipe, consumers, archiver) ${(['kinesis', 'pipe', 'consumers', 'archiver'].reduce((sum, name) => sum + (httpCpu.get(name) ?? 0), 0) / acknowledged.size).toFixed(2)} ms, DynamoDB Local ${((httpCpu.get('DynamoDB Local (Java)') ?? 0) / acknowledged.size).toFixed(2)} ms (the command's Put, the Pipe's stream reads, the projections' writes)`,
           '2 cores = 2,000 ms of CPU per second at most, shared with whatever else the machine runs: a command that costs twice the CPU of a PutItem cannot go faster than half its rate once the cores are busy',
         ],
       });
