@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { CART_AGGREGATE_TYPE, type EventEnvelope } from '../domain/events';
 import {
+  CartRuleViolation,
   CURRENT_SCHEMA_VERSION,
   decide,
   fold,
@@ -31,6 +32,13 @@ export interface CartCommandOptions {
    */
   readonly commandId?: string;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The carts this process wrote last (RecentCarts). A command on a cart found there starts from it instead of
+   * reading the cart: its append is conditional on the next version as always, so a cart that moved since (another
+   * process wrote it) fails the append and is caught up, exactly like a lost race. Not used with a commandId: that
+   * check needs the cart's stored events.
+   */
+  readonly recentCarts?: RecentCarts;
 }
 
 export interface LoadedCart {
@@ -61,6 +69,39 @@ export class ConcurrencyRetriesExhausted extends Error {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 60;
+
+/**
+ * The state and version of the carts this process appended to last, at most `capacity` of them (least recently
+ * used first out). A hint, never the truth: events are immutable and versions contiguous, so a cart's state at
+ * version v is the fold of its events 1..v forever, and an append at v+1 succeeds only if v is still the latest.
+ * A stale entry therefore costs one refused append and a catch-up read, never a wrong decision that is stored.
+ */
+export class RecentCarts {
+  private readonly carts = new Map<string, LoadedCart>();
+
+  constructor(readonly capacity = 10_000) {}
+
+  get(cartId: string): LoadedCart | undefined {
+    const cart = this.carts.get(cartId);
+    if (cart) {
+      // Most recently used last: Map keeps insertion order.
+      this.carts.delete(cartId);
+      this.carts.set(cartId, cart);
+    }
+    return cart;
+  }
+
+  remember(cart: LoadedCart): void {
+    if (cart.state.status === 'NONE' || (this.carts.get(cart.cartId)?.version ?? 0) > cart.version) return;
+    this.carts.delete(cart.cartId);
+    this.carts.set(cart.cartId, cart);
+    if (this.carts.size > this.capacity) this.carts.delete(this.carts.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.carts.size;
+  }
+}
 
 export function toCartEvents(envelopes: readonly EventEnvelope[]): CartEvent[] {
   return envelopes.map((e) => upcastCartEvent(e.type, e.schemaVersion, e.data));
@@ -126,7 +167,14 @@ export async function executeCartCommand(
   const ownResult = (events: readonly EventEnvelope[]) => (events.length === 0 ? undefined : { cartId, version: events.at(-1)!.version, events: [...events] });
 
   let cart: LoadedCart = { cartId, state: initialCartState, version: 0 };
-  if (command.type !== 'OpenCart' || commandId !== undefined) {
+  // True while `cart` comes from recentCarts and has not been checked against the store: anything it refuses
+  // (a rule, the expected version) is checked again on the stored cart before the caller hears of it.
+  let unchecked = false;
+  const recent = commandId === undefined && command.type !== 'OpenCart' ? options.recentCarts?.get(cartId) : undefined;
+  if (recent) {
+    cart = recent;
+    unchecked = true;
+  } else if (command.type !== 'OpenCart' || commandId !== undefined) {
     const loaded = await readAndFold(store, cart);
     // An earlier request of this command (a client retry after a timeout) got its events in already.
     const earlier = commandId === undefined ? undefined : ownResult(eventsOfCommand(loaded.events, commandId));
@@ -134,31 +182,52 @@ export async function executeCartCommand(
     // OpenCart is decided on an empty cart even when the cart exists: the append then refuses it.
     if (command.type !== 'OpenCart') cart = loaded.cart;
   }
+  const catchUp = async () => {
+    cart = (await readAndFold(store, cart)).cart;
+    unchecked = false;
+  };
   for (let attempt = 1; ; attempt++) {
     // A cart that does not exist is reported as such (decide refuses it), not as a version mismatch.
     if (options.expectedVersion !== undefined && options.expectedVersion !== cart.version && cart.state.status !== 'NONE') {
+      if (unchecked) {
+        await catchUp();
+        continue;
+      }
       throw new ExpectedVersionMismatch(options.expectedVersion, cart.version);
     }
     let index = 0;
     const nextId = commandId === undefined ? newEventId : () => commandEventId(commandId, index++);
-    const events = stampEvents(cartId, cart.version, decide(command, cart.state), clock.now(), nextId);
+    let decided: CartEvent[];
+    try {
+      decided = decide(command, cart.state);
+    } catch (error) {
+      if (!(unchecked && error instanceof CartRuleViolation)) throw error;
+      await catchUp();
+      continue;
+    }
+    const events = stampEvents(cartId, cart.version, decided, clock.now(), nextId);
     for (const event of events) ownIds.add(event.eventId);
     try {
       const appended = await store.appendToStream(cartId, cart.version, events);
+      options.recentCarts?.remember({ cartId, state: fold(decided, cart.state), version: appended.version });
       return { cartId, version: appended.version, events };
     } catch (error) {
       if (!(error instanceof VersionConflict)) throw error;
       const mustRefuse = options.expectedVersion !== undefined || command.type === 'OpenCart';
-      if (!mustRefuse) {
+      // A remembered cart that moved on elsewhere is not contention: catch up at once.
+      if (!mustRefuse && !unchecked) {
         if (attempt >= maxAttempts) throw new ConcurrencyRetriesExhausted(attempt);
         await sleep(Math.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 6)));
       }
+      const wasUnchecked = unchecked;
       // Catch up with only what the winners appended: a hot cart's retries stay cheap however long it is.
       const newer = await readAndFold(store, cart);
+      unchecked = false;
       // The winner may be this very command: an attempt whose answer was lost (a timeout) but which was applied.
       const applied = ownResult(newer.events.filter((event) => ownIds.has(event.eventId)));
       if (applied) return applied;
-      if (options.expectedVersion !== undefined) throw new ExpectedVersionMismatch(options.expectedVersion);
+      // With an expected version, a remembered cart that had moved is decided again on the stored one.
+      if (options.expectedVersion !== undefined && !wasUnchecked) throw new ExpectedVersionMismatch(options.expectedVersion);
       // A new cart id that already exists is not a race to retry: the cart is there.
       if (command.type === 'OpenCart') throw error;
       cart = newer.cart;

@@ -6,6 +6,7 @@ import {
   executeCartCommand,
   ExpectedVersionMismatch,
   loadCart,
+  RecentCarts,
   stampEvents,
   type CartCommandOptions,
 } from './cart-commands';
@@ -230,5 +231,144 @@ describe('executeCartCommand when a write was applied but its answer lost', () =
     const { state, version } = await loadCart(store, CART);
     expect(version).toBe(4);
     expect(state.status === 'NONE' ? [] : state.items.map((line) => line.sku)).toEqual(['A', 'B', 'C']);
+  });
+});
+
+/** Counts the reads a command makes: what remembering a cart saves. */
+function countReads(store: InMemoryEventStore): { reads: number } {
+  const counter = { reads: 0 };
+  const read = store.readStream.bind(store);
+  store.readStream = async (aggregateId, afterVersion) => {
+    counter.reads++;
+    return read(aggregateId, afterVersion);
+  };
+  return counter;
+}
+
+/** Another process's command: it goes through the store, not through this process's RecentCarts. */
+async function elsewhere(store: InMemoryEventStore, command: CartCommand) {
+  return executeCartCommand(store, CART, command, deterministic);
+}
+
+describe('executeCartCommand with RecentCarts (the carts this process wrote last)', () => {
+  const itemsOf = async (store: InMemoryEventStore) => {
+    const { state } = await loadCart(store, CART);
+    return state.status === 'NONE' ? [] : state.items;
+  };
+
+  it('a command on a cart this process wrote last does not read it: one append, no read', async () => {
+    const store = new InMemoryEventStore();
+    const recentCarts = new RecentCarts();
+    const counter = countReads(store);
+    await executeCartCommand(store, CART, open, { ...deterministic, recentCarts });
+    await executeCartCommand(store, CART, add('A'), { ...deterministic, recentCarts });
+    await executeCartCommand(store, CART, add('A', 2), { ...deterministic, recentCarts });
+    expect(counter.reads).toBe(0);
+    expect(store.appends.map((a) => a.outcome)).toEqual(['appended', 'appended', 'appended']);
+    expect(await itemsOf(store)).toEqual([{ sku: 'A', quantity: 3 }]);
+    expect(recentCarts.get(CART)).toMatchObject({ version: 3 });
+  });
+
+  it('a cart that moved elsewhere since: the append is refused, the command catches up and is applied on the stored state', async () => {
+    const store = new InMemoryEventStore();
+    const recentCarts = new RecentCarts();
+    await executeCartCommand(store, CART, open, { ...deterministic, recentCarts });
+    await elsewhere(store, add('B'));
+    const sleep = jest.fn(async () => undefined);
+    const result = await executeCartCommand(store, CART, add('A'), { ...deterministic, sleep, recentCarts });
+    expect(result.version).toBe(3);
+    // Not contention: no backoff before catching up.
+    expect(sleep).not.toHaveBeenCalled();
+    expect(store.appends.at(-2)).toMatchObject({ expectedVersion: 1, outcome: 'conflict' });
+    expect(await itemsOf(store)).toEqual([{ sku: 'B', quantity: 1 }, { sku: 'A', quantity: 1 }]);
+  });
+
+  it('a rule that the remembered cart breaks is checked again on the stored cart before it is refused', async () => {
+    const store = new InMemoryEventStore();
+    const recentCarts = new RecentCarts();
+    await executeCartCommand(store, CART, open, { ...deterministic, recentCarts });
+    await elsewhere(store, add('B'));
+    // Remembered: no B in the cart. Stored: B is there, so removing it is allowed.
+    await expect(executeCartCommand(store, CART, { type: 'RemoveItem', sku: 'B' }, { ...deterministic, recentCarts })).resolves.toMatchObject({ version: 3 });
+    expect(await itemsOf(store)).toEqual([]);
+    // And a refusal that holds on the stored cart is still a refusal, with nothing appended.
+    await elsewhere(store, { type: 'CloseCart' });
+    const { version } = await loadCart(store, CART);
+    await expect(executeCartCommand(store, CART, add('C'), { ...deterministic, recentCarts })).rejects.toMatchObject({ rule: 'CART_CLOSED' });
+    expect((await loadCart(store, CART)).version).toBe(version);
+  });
+
+  it('If-Match is judged on the stored version, whether the remembered one is behind or at the expected one', async () => {
+    const store = new InMemoryEventStore();
+    const recentCarts = new RecentCarts();
+    await executeCartCommand(store, CART, open, { ...deterministic, recentCarts });
+    await elsewhere(store, add('B'));
+    // Remembered at 1, stored at 2: If-Match 2 is right.
+    await expect(executeCartCommand(store, CART, add('A'), { ...deterministic, recentCarts, expectedVersion: 2 })).resolves.toMatchObject({ version: 3 });
+    await elsewhere(store, add('B'));
+    // Remembered at 3 = If-Match, stored at 4: refused, nothing appended.
+    const appends = store.appends.filter((a) => a.outcome === 'appended').length;
+    await expect(executeCartCommand(store, CART, add('A'), { ...deterministic, recentCarts, expectedVersion: 3 })).rejects.toMatchObject({
+      name: 'ExpectedVersionMismatch',
+      actualVersion: 4,
+    });
+    expect(store.appends.filter((a) => a.outcome === 'appended').length).toBe(appends);
+  });
+
+  it('a command with a commandId still reads the cart (its earlier attempt may be stored) and is not applied twice', async () => {
+    const store = new InMemoryEventStore();
+    const recentCarts = new RecentCarts();
+    await executeCartCommand(store, CART, open, { ...deterministic, recentCarts });
+    loseAnswers(store, 1, timeout);
+    await expect(executeCartCommand(store, CART, add('A'), { ...deterministic, recentCarts, commandId: 'key-1' })).rejects.toThrow('request timed out');
+    await expect(executeCartCommand(store, CART, add('A'), { ...deterministic, recentCarts, commandId: 'key-1' })).resolves.toMatchObject({ version: 2 });
+    expect(await itemsOf(store)).toEqual([{ sku: 'A', quantity: 1 }]);
+  });
+
+  it('keeps at most `capacity` carts, the least recently used leave first, and never goes back to an older version', () => {
+    const recentCarts = new RecentCarts(2);
+    const cart = (cartId: string, version: number) => ({ cartId, version, state: { status: 'OPEN' as const, items: [] } });
+    recentCarts.remember(cart('a', 1));
+    recentCarts.remember(cart('b', 1));
+    recentCarts.get('a');
+    recentCarts.remember(cart('c', 1));
+    expect([recentCarts.get('a')?.version, recentCarts.get('b'), recentCarts.get('c')?.version]).toEqual([1, undefined, 1]);
+    recentCarts.remember(cart('a', 5));
+    recentCarts.remember(cart('a', 4));
+    expect(recentCarts.get('a')?.version).toBe(5);
+    expect(recentCarts.size).toBe(2);
+  });
+
+  it('whatever runs here and elsewhere, concurrently or not, the store ends as if every command had read the cart', async () => {
+    const sku = fc.constantFrom('A', 'B');
+    const step = fc.record({
+      command: fc.oneof(
+        fc.record({ type: fc.constant('AddItem' as const), sku, quantity: fc.integer({ min: 1, max: 3 }) }),
+        fc.record({ type: fc.constant('RemoveItem' as const), sku }),
+      ) as fc.Arbitrary<CartCommand>,
+      where: fc.constantFrom('here', 'elsewhere'),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(step, { minLength: 1, maxLength: 3 }), { maxLength: 12 }), async (rounds) => {
+        const store = new InMemoryEventStore();
+        const recentCarts = new RecentCarts();
+        await executeCartCommand(store, CART, open, { ...deterministic, recentCarts });
+        for (const round of rounds) {
+          const outcomes = await Promise.allSettled(
+            round.map(({ command, where }) => executeCartCommand(store, CART, command, where === 'here' ? { ...deterministic, recentCarts } : deterministic)),
+          );
+          for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(CartRuleViolation);
+        }
+        const { events } = await store.readStream(CART);
+        expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+        // Every stored event was a valid decision on the state before it: replaying decide over the stream agrees.
+        const { state } = await loadCart(store, CART);
+        if (state.status !== 'NONE') expect(state.items.every((line) => line.quantity > 0)).toBe(true);
+        const remembered = recentCarts.get(CART)!;
+        const stored = await loadCart(store, CART);
+        expect(remembered.version).toBeLessThanOrEqual(stored.version);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -11,6 +11,12 @@ export interface BenchEntry {
   /** Short id, used by `--only` and in results.json: kebab-case. */
   readonly name: string;
   readonly title: string;
+  /**
+   * Run on a stack that no entry has used before it (the run restarts the stack first when an entry came
+   * before). For entries that measure the services (API, Pipe, consumers) rather than DynamoDB Local alone: what
+   * earlier entries leave behind in them would be measured too.
+   */
+  readonly freshStack?: boolean;
   run(ctx: BenchContext): Promise<void>;
 }
 
@@ -125,6 +131,8 @@ export interface RunOptions {
   readonly quick: boolean;
   readonly stack: LocalConfig;
   readonly log?: (line: string) => void;
+  /** Stops the stack and starts a new one, for an entry with freshStack after another entry; returns its config. */
+  readonly restartStack?: () => Promise<LocalConfig>;
 }
 
 /**
@@ -134,14 +142,20 @@ export interface RunOptions {
 export async function runEntries(entries: readonly BenchEntry[], options: RunOptions): Promise<EntryResult[]> {
   const log = options.log ?? (() => undefined);
   const results: EntryResult[] = [];
-  for (const entry of entries) {
+  let stack = options.stack;
+  for (const [index, entry] of entries.entries()) {
+    if (entry.freshStack && index > 0 && options.restartStack) {
+      const restarting = Date.now();
+      stack = await options.restartStack();
+      log(`[${entry.name}] on a fresh stack (restarted in ${((Date.now() - restarting) / 1000).toFixed(1)} s)`);
+    }
     const tables: BenchTable[] = [];
     const ratios: EntryResult['ratios'] = [];
     const series: BenchSeries[] = [];
     const cleanUps: (() => Promise<void> | void)[] = [];
     const ctx: BenchContext = {
       quick: options.quick,
-      stack: options.stack,
+      stack,
       scale: (full, quick) => (options.quick ? quick : full),
       log: (line) => log(`[${entry.name}] ${line}`),
       table: (table) => void tables.push(table),

@@ -74,6 +74,29 @@ describe('bench harness', () => {
     expect(cleaned).toEqual(['second', 'first']); // cleaned up although it failed, last registered first
   });
 
+  it('restarts the stack before an entry that asks for a fresh one, unless it runs first, and hands it the new stack', async () => {
+    const seen: { name: string; api: number }[] = [];
+    const noting = (name: string, freshStack: boolean): BenchEntry => ({
+      name,
+      title: name,
+      freshStack,
+      async run(ctx) {
+        seen.push({ name, api: ctx.stack.ports.api });
+      },
+    });
+    const fresh = loadLocalConfig({ API_PORT: String(stack.ports.api + 1) });
+    const restarts: number[] = [];
+    const restartStack = async () => (restarts.push(seen.length), fresh);
+    await runEntries([noting('first', true), noting('shared', false), noting('own', true), noting('after', false)], { quick: true, stack, restartStack });
+    expect(restarts).toEqual([2]);
+    expect(seen).toEqual([
+      { name: 'first', api: stack.ports.api },
+      { name: 'shared', api: stack.ports.api },
+      { name: 'own', api: fresh.ports.api },
+      { name: 'after', api: fresh.ports.api },
+    ]);
+  });
+
   it('renders the report: summary, one SVG per chart, placeholders for charts no entry reported, tables and ratios', async () => {
     const entries = await runEntries([reporting, failing], { quick: false, stack });
     const results: BenchResults = {

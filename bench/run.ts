@@ -23,11 +23,13 @@ async function main(): Promise<void> {
 
   log(`starting the local stack for ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${options.quick ? ' (quick)' : ''}...`);
   const stackLog: string[] = [];
-  const started = await startBenchStack((line) => stackLog.push(line)).catch((error: Error) => {
-    console.error(stackLog.slice(-40).join('\n'));
-    console.error(`the local stack did not start: ${error.message}`);
-    process.exit(1);
-  });
+  const startStack = () =>
+    startBenchStack((line) => stackLog.push(line)).catch((error: Error) => {
+      console.error(stackLog.slice(-40).join('\n'));
+      console.error(`the local stack did not start: ${error.message}`);
+      process.exit(1);
+    });
+  let started = await startStack();
   // Ctrl-C or SIGTERM mid-run: stop every process of the stack before leaving, write nothing.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -37,7 +39,12 @@ async function main(): Promise<void> {
   }
   let results: BenchResults;
   try {
-    const entryResults = await runEntries(entries, { quick: options.quick, stack: started.config, log });
+    const restartStack = async () => {
+      await started.stop();
+      started = await startStack();
+      return started.config;
+    };
+    const entryResults = await runEntries(entries, { quick: options.quick, stack: started.config, log, restartStack });
     results = { startedAt, finishedAt: new Date().toISOString(), quick: options.quick, machine, entries: entryResults };
   } finally {
     await started.stop();

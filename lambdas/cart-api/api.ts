@@ -6,6 +6,7 @@ import {
   ExpectedVersionMismatch,
   loadCart,
   uuidFromText,
+  type RecentCarts,
 } from '../../application/cart-commands';
 import { VersionConflict, type EventStore } from '../../application/event-store';
 import { CartRuleViolation, Quantity, Sku, type CartCommand } from '../../domain/cart';
@@ -15,6 +16,8 @@ import { HttpError, json, type HttpResult } from '../http/responses';
 export interface CartApiDependencies {
   readonly store: EventStore;
   readonly newCartId: () => string;
+  /** The carts this process wrote last: a command on one of them skips reading it (see executeCartCommand). */
+  readonly recentCarts?: RecentCarts;
 }
 
 /** Cart ids are UUIDs that POST /carts hands out: any other id names no cart (404), whatever its shape. */
@@ -50,7 +53,7 @@ async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): 
       // A keyed POST /carts names its cart after the key, so that its retry finds the cart it opened.
       const commandId = commandIdOf(event);
       const cartId = commandId === undefined ? deps.newCartId() : uuidFromText(`${commandId}#cart`);
-      const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' }, commandId === undefined ? {} : { commandId });
+      const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' }, { ...recentCartsOf(deps), ...(commandId === undefined ? {} : { commandId }) });
       return json(201, { cartId, version }, { location: `/carts/${cartId}`, etag: etag(version) });
     }
     case 'GET /carts/{cartId}': {
@@ -89,10 +92,15 @@ async function command(deps: CartApiDependencies, event: APIGatewayProxyEventV2,
   const expectedVersion = expectedVersionFrom(event);
   const commandId = commandIdOf(event);
   const { version } = await executeCartCommand(deps.store, cartId, cartCommand, {
+    ...recentCartsOf(deps),
     ...(expectedVersion === undefined ? {} : { expectedVersion }),
     ...(commandId === undefined ? {} : { commandId }),
   });
   return json(200, { cartId, version }, { etag: etag(version) });
+}
+
+function recentCartsOf(deps: CartApiDependencies): { recentCarts?: RecentCarts } {
+  return deps.recentCarts ? { recentCarts: deps.recentCarts } : {};
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { dynamoDbClient, dynamoDbDocumentClient, HTTP_HANDLER_DYNAMODB_BUDGET } from '../../adapters/aws-clients';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
+import { RecentCarts } from '../../application/cart-commands';
 import { ENV, requireEnv } from '../environment';
 import { HttpError, json, type HttpResult } from '../http/responses';
 import { isDependencyUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable, withinDeadline } from '../http/unavailable';
@@ -19,6 +20,8 @@ const client = tracer.captureAWSv3Client(dynamoDbClient(HTTP_HANDLER_DYNAMODB_BU
 const api = createCartApi({
   store: new DynamoDbEventStore(dynamoDbDocumentClient(client), requireEnv(ENV.eventStoreTable)),
   newCartId: randomUUID,
+  // Per Lambda instance: consecutive commands on a cart that land here skip reading it (one Query less each).
+  recentCarts: new RecentCarts(),
 });
 
 /**
