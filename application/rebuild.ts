@@ -14,8 +14,8 @@ export interface RebuildDeps {
   readonly pointer: GenerationPointerStore;
   readonly projections: GenerationalProjections;
   readonly eventStore: Pick<EventStore, 'readStream'>;
-  /** Every cart of a cart-summary generation with its version. */
-  cartVersions(generation: number): Promise<Map<string, number>>;
+  /** Every cart of each of these cart-summary generations with its version (one pass over the table). */
+  cartVersions(generations: readonly number[]): Promise<Map<number, Map<string, number>>>;
   /** Deletes the rows of one generation of one projection. */
   deleteGeneration(projection: ProjectionName, generation: number): Promise<number>;
   sleep(ms: number): Promise<void>;
@@ -48,26 +48,46 @@ export async function prepareRebuild(deps: RebuildDeps, request: RebuildRequest)
   return { generation };
 }
 
+/** Lagging carts caught up together: their events go to the projections in one call (packed transactions). */
+export const CATCH_UP_BATCH = 100;
+/** Carts' event streams read at once within a batch (one short Query each). */
+const STREAM_READS = 8;
+/** Batches in flight: the next one's streams are read while the last one's writes go out. */
+const BATCHES_IN_FLIGHT = 2;
+
 /**
  * Brings the new generation up to the live one: for each cart the live cart-summary generation knows at a
- * higher version than the new one, the events after the new one's version are read from the event store and
- * applied (the sequencer fills any gap before them). The consumers write both generations meanwhile.
+ * higher version than the new one (both read in one pass), the events after the new one's version are read from
+ * the event store and applied, CATCH_UP_BATCH carts per call of the projections' multi-cart path (the sequencer
+ * skips what is in, fills any gap before them, and writes conditionally). The consumers write both generations
+ * meanwhile. A batch that fails part-way leaves each cart's projections applied or not, each whole per write, and
+ * cart-summary (the measure of lagging) only after the others: a retried step finds just the carts that are done
+ * no longer lagging, and the conditional writes never apply an event twice.
  */
 export async function catchUpRebuild(deps: RebuildDeps, request: RebuildRequest & { generation: number }): Promise<{ carts: number; caughtUp: number }> {
   const stored = await deps.pointer.read();
   const live = generationsOf(stored, 'cart-summary').live;
-  const [liveVersions, newVersions] = await Promise.all([
-    deps.cartVersions(live),
-    request.projections.includes('cart-summary') ? deps.cartVersions(request.generation) : Promise.resolve(new Map<string, number>()),
-  ]);
-  const lagging = [...liveVersions].filter(([cartId, version]) => (newVersions.get(cartId) ?? 0) < version);
+  const rebuildsSummaries = request.projections.includes('cart-summary');
+  const versions = await deps.cartVersions(rebuildsSummaries ? [live, request.generation] : [live]);
+  const liveVersions = versions.get(live) ?? new Map<string, number>();
+  const newVersions = (rebuildsSummaries ? versions.get(request.generation) : undefined) ?? new Map<string, number>();
+  const lagging = [...liveVersions].filter(([cartId, version]) => (newVersions.get(cartId) ?? 0) < version).map(([cartId]) => cartId);
+  const batches: string[][] = [];
+  for (let i = 0; i < lagging.length; i += CATCH_UP_BATCH) batches.push(lagging.slice(i, i + CATCH_UP_BATCH));
   const target = deps.projections.of(request.generation);
+  // Lagging is judged by cart-summary alone, so it is written last, once the batch is in every other projection:
+  // a cart whose other projections failed stays lagging for the retry (which skips what they already have).
+  const others = request.projections.filter((name) => name !== 'cart-summary');
+  const writeOrder = [...(others.length > 0 ? [others] : []), ...(rebuildsSummaries ? [['cart-summary' as const]] : [])];
   let caughtUp = 0;
-  await mapLimit(lagging, 16, async ([cartId]) => {
-    const { events } = await deps.eventStore.readStream(cartId, Math.max(0, (newVersions.get(cartId) ?? 0)));
+  await mapLimit(batches, BATCHES_IN_FLIGHT, async (batch) => {
+    const streams = await mapLimit(batch, STREAM_READS, (cartId) => deps.eventStore.readStream(cartId, newVersions.get(cartId) ?? 0));
+    const events = streams.flatMap((stream) => stream.events);
     if (events.length === 0) return;
-    const report = await target.apply(events, request.projections);
-    caughtUp += Object.values(report.projections).reduce((sum, c) => sum + (c?.applied ?? 0) + (c?.caughtUp ?? 0), 0);
+    for (const names of writeOrder) {
+      const report = await target.apply(events, names);
+      caughtUp += Object.values(report.projections).reduce((sum, c) => sum + (c?.applied ?? 0) + (c?.caughtUp ?? 0), 0);
+    }
   });
   return { carts: lagging.length, caughtUp };
 }

@@ -1,14 +1,25 @@
+import { decide, evolve, initialCartState, type CartCommand, type CartState } from '../domain/cart';
+import type { EventEnvelope } from '../domain/events';
 import { generationsOf, INITIAL_POINTER, startBuilding, switchTo, type GenerationPointer } from '../domain/projections';
-import type { GenerationPointerStore } from './generations';
-import { prepareRebuild, type RebuildDeps } from './rebuild';
+import { stampEvents } from './cart-commands';
+import { CachedGenerationPointer, GenerationalProjections, type GenerationPointerStore } from './generations';
+import { InMemoryEventStore } from './in-memory-event-store';
+import { InMemoryCartSummaryTable, InMemoryItemPopularityTable } from './in-memory-projection-tables';
+import { CartProjections, type ProjectionName } from './projections';
+import { CATCH_UP_BATCH, catchUpRebuild, prepareRebuild, type RebuildDeps } from './rebuild';
+
+function pointerStore(initial: GenerationPointer): GenerationPointerStore & { stored: () => GenerationPointer } {
+  let stored = initial;
+  return {
+    stored: () => stored,
+    read: async () => stored,
+    write: async (next, expected) => (stored.revision === expected ? ((stored = next), true) : false),
+  };
+}
 
 describe('prepareRebuild', () => {
   it('first retires an old generation that a rebuild stopped before its retirement left behind', async () => {
-    let stored: GenerationPointer = switchTo(startBuilding(INITIAL_POINTER, ['cart-summary'], 'stopped').pointer, ['cart-summary'], 1);
-    const pointer: GenerationPointerStore = {
-      read: async () => stored,
-      write: async (next, expected) => (stored.revision === expected ? ((stored = next), true) : false),
-    };
+    const pointer = pointerStore(switchTo(startBuilding(INITIAL_POINTER, ['cart-summary'], 'stopped').pointer, ['cart-summary'], 1));
     const deleted: string[] = [];
     const deps = {
       pointer,
@@ -17,6 +28,113 @@ describe('prepareRebuild', () => {
     } as unknown as RebuildDeps;
     expect(await prepareRebuild(deps, { projections: ['cart-summary'], executionName: 'next' })).toEqual({ generation: 2 });
     expect(deleted).toEqual(['cart-summary#0']);
-    expect(generationsOf(stored, 'cart-summary')).toEqual({ live: 1, building: 2, buildingBy: 'next' });
+    expect(generationsOf(pointer.stored(), 'cart-summary')).toEqual({ live: 1, building: 2, buildingBy: 'next' });
+  });
+});
+
+const SKUS = ['A', 'B', 'C'];
+const NAMES: ProjectionName[] = ['cart-summary', 'item-popularity'];
+
+/** A cart's stored history: opened, then one item added per sku given (valid commands only). */
+function cartHistory(cartId: string, skus: readonly string[]): EventEnvelope[] {
+  let state: CartState = initialCartState;
+  const events: EventEnvelope[] = [];
+  for (const command of [{ type: 'OpenCart' } as CartCommand, ...skus.map((sku, i): CartCommand => ({ type: 'AddItem', sku, quantity: 1 + i }))]) {
+    const decided = decide(command, state);
+    events.push(...stampEvents(cartId, events.length, decided, new Date(0), () => `${cartId}-e${events.length}`));
+    for (const event of decided) state = evolve(state, event);
+  }
+  return events;
+}
+
+/**
+ * A rebuild of both projections into generation 1 while generation 0 is live and complete: the archive gave the
+ * new generation the whole history of some carts, the first event only of others, and nothing of the rest.
+ */
+function rebuildWorld(carts: number, options: { failWritesAt?: number } = {}) {
+  const histories = Array.from({ length: carts }, (_, i) => cartHistory(`cart-${i}`, SKUS.slice(0, 1 + (i % SKUS.length))));
+  const store = new InMemoryEventStore();
+  store.seed(histories.flat());
+  let armed = false;
+  let writes = 0;
+  const failing = async () => {
+    if (armed && ++writes === options.failWritesAt) throw new Error('DynamoDB went away mid-batch');
+  };
+  const tables = new Map([
+    [0, { summary: new InMemoryCartSummaryTable(), popularity: new InMemoryItemPopularityTable() }],
+    [1, { summary: new InMemoryCartSummaryTable(failing), popularity: new InMemoryItemPopularityTable(failing) }],
+  ]);
+  const projectionsOf = new Map([...tables].map(([generation, t]) => [generation, new CartProjections([t.summary, t.popularity], store)]));
+  const pointer = pointerStore(startBuilding(INITIAL_POINTER, NAMES, 'rebuild').pointer);
+  const applyCalls: EventEnvelope[][] = [];
+  const target = projectionsOf.get(1)!;
+  const apply = target.apply.bind(target);
+  target.apply = async (envelopes, names) => (applyCalls.push([...envelopes]), apply(envelopes, names));
+  const deps: RebuildDeps = {
+    pointer,
+    projections: new GenerationalProjections(new CachedGenerationPointer(pointer), (generation) => projectionsOf.get(generation)!, NAMES),
+    eventStore: store,
+    cartVersions: async (generations) =>
+      new Map(generations.map((generation) => [generation, new Map([...tables.get(generation)!.summary.cursors].map(([cartId, cursor]) => [cartId, cursor.version]))])),
+    deleteGeneration: async () => 0,
+    sleep: async () => undefined,
+  };
+  return {
+    deps,
+    tables,
+    applyCalls,
+    async seed() {
+      await projectionsOf.get(0)!.apply(histories.flat());
+      // Generation 1 as the archive left it: every third cart whole, every third its first event, the rest missing.
+      const fromArchive = histories.flatMap((events, i) => (i % 3 === 0 ? events : i % 3 === 1 ? events.slice(0, 1) : []));
+      await apply(fromArchive, NAMES);
+      armed = true;
+    },
+    lagging: histories.filter((_, i) => i % 3 !== 0).length,
+    expectCaughtUp() {
+      const [live, built] = [tables.get(0)!, tables.get(1)!];
+      expect(built.summary.summaries()).toEqual(live.summary.summaries());
+      // Counters shared by every cart: an event applied twice would show here.
+      expect(built.popularity.rows).toEqual(live.popularity.rows);
+      expect(built.popularity.cursors).toEqual(live.popularity.cursors);
+    },
+  };
+}
+
+const request = { projections: NAMES, executionName: 'rebuild', generation: 1 };
+
+describe('catchUpRebuild', () => {
+  it('catches up every cart the new generation lacks or has at a lower version, in batches of many carts', async () => {
+    const world = rebuildWorld(250);
+    await world.seed();
+    const result = await catchUpRebuild(world.deps, request);
+    expect(result.carts).toBe(world.lagging);
+    world.expectCaughtUp();
+    // Per batch of carts (not per cart) one call for item-popularity, then one for cart-summary.
+    expect(world.applyCalls).toHaveLength(2 * Math.ceil(world.lagging / CATCH_UP_BATCH));
+    for (const call of world.applyCalls) expect(new Set(call.map((e) => e.aggregateId)).size).toBeGreaterThan(1);
+    // Only the events after the new generation's version are read: carts with their first event get the rest.
+    expect(world.applyCalls.flat().some((e) => e.aggregateId === 'cart-1' && e.version === 1)).toBe(false);
+  });
+
+  it('a retried catch-up, even one racing the first attempt, applies nothing twice', async () => {
+    const world = rebuildWorld(120);
+    await world.seed();
+    await Promise.all([catchUpRebuild(world.deps, request), catchUpRebuild(world.deps, request)]);
+    world.expectCaughtUp();
+    expect(await catchUpRebuild(world.deps, request)).toEqual({ carts: 0, caughtUp: 0 });
+    world.expectCaughtUp();
+  });
+
+  it('a failure mid-batch leaves a state that the retried step finishes', async () => {
+    // The 700th write (a cursor read or one event's write in the in-memory tables) fails: after the first batches
+    // are in, while the next ones are part-way (some carts with item-popularity but not cart-summary yet).
+    const world = rebuildWorld(400, { failWritesAt: 700 });
+    await world.seed();
+    await expect(catchUpRebuild(world.deps, request)).rejects.toThrow('DynamoDB went away mid-batch');
+    const retried = await catchUpRebuild(world.deps, request);
+    expect(retried.carts).toBeGreaterThan(0);
+    expect(retried.carts).toBeLessThan(world.lagging);
+    world.expectCaughtUp();
   });
 });

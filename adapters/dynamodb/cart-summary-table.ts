@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { CartRun, ProjectionTable } from '../../application/projections';
 import type { CartLine } from '../../domain/cart';
-import { advanceCursor, EMPTY_CURSOR, linesOf, toCartSummary, type CartCursor, type CartSummary, type VersionedCartEvent } from '../../domain/projections';
-import { deleteGenerationItems, scanGeneration } from './delete-all';
+import { advanceCursor, EMPTY_CURSOR, generationKeyPrefix, linesOf, toCartSummary, type CartCursor, type CartSummary, type VersionedCartEvent } from '../../domain/projections';
+import { deleteGenerationItems, scanGenerations } from './delete-all';
 import { consistentBatchGet, inParallel, PACK_CONCURRENCY, packEntries, transactPacked, type TransactItem } from './packed-writes';
 import { CART_SUMMARY_KEY } from './projection-tables';
 
@@ -83,15 +83,21 @@ export class DynamoDbCartSummaryTable implements ProjectionTable {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: this.key(cartId) }));
     return Item ? { ...summaryOf(Item), cartId } : undefined;
   }
+}
 
-  /** Every cart of this generation with its version (a parallel Scan): what a rebuild must catch up to. */
-  async cartVersions(): Promise<Map<string, number>> {
-    const versions = new Map<string, number>();
-    for (const item of await scanGeneration(this.documents, this.tableName, CART_SUMMARY_KEY.partitionKey, this.keyPrefix, ['version'])) {
-      versions.set(String(item[CART_SUMMARY_KEY.partitionKey]).slice(this.keyPrefix.length), Number(item.version));
-    }
-    return versions;
-  }
+/**
+ * Every cart of each of the given generations with its version, from ONE parallel Scan of the table (the
+ * generations share it): what a rebuild must catch up to, and how far the new generation already is.
+ */
+export async function cartVersionsByGeneration(documents: DynamoDBDocumentClient, tableName: string, generations: readonly number[]): Promise<Map<number, Map<string, number>>> {
+  const key = CART_SUMMARY_KEY.partitionKey;
+  const scanned = await scanGenerations(documents, tableName, key, generations.map(generationKeyPrefix), ['version']);
+  return new Map(
+    generations.map((generation) => {
+      const prefix = generationKeyPrefix(generation);
+      return [generation, new Map((scanned.get(prefix) ?? []).map((item) => [String(item[key]).slice(prefix.length), Number(item.version)]))];
+    }),
+  );
 }
 
 function summaryOf(item: Record<string, unknown>): CartSummary {

@@ -13,6 +13,7 @@ import { known, replayProjections } from '../../application/replay-projections';
 import { summarizeReplay } from '../../application/replay-summary';
 import { ENV, requireEnv } from '../environment';
 import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
+import { cartVersionsByGeneration } from '../../adapters/dynamodb/cart-summary-table';
 import { generationTables } from '../../adapters/dynamodb/read-models';
 import { generationalProjections, generationPointer, projectionTableNames } from '../projections/wiring';
 
@@ -27,7 +28,7 @@ const rebuild: RebuildDeps = {
   pointer: generationPointer(documents),
   projections: allGenerations,
   eventStore: new DynamoDbEventStore(documents, requireEnv(ENV.eventStoreTable)),
-  cartVersions: (generation) => generationTables(documents, projectionTableNames(), generation).cartSummary.cartVersions(),
+  cartVersions: (generations) => cartVersionsByGeneration(documents, projectionTableNames().cartSummary, generations),
   async deleteGeneration(projection, generation) {
     const tables = generationTables(documents, projectionTableNames(), generation);
     const table = projection === 'cart-summary' ? tables.cartSummary : tables.itemPopularity;
