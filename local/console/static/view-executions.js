@@ -38,11 +38,16 @@ export const executionsView = {
 
     async function refresh() {
       try {
+        // The followed execution is read before the history, so the history is never older than it: the two never
+        // disagree on screen (a run shown succeeded above and still running below).
+        let execution = followed ? await api(`/executions/${encodeURIComponent(followed)}`) : undefined;
         const { executions } = await api('/executions');
         history.replaceChildren(renderHistory(executions));
-        if (!followed && executions[0]?.status === 'RUNNING') followed = executions[0].executionArn;
-        if (followed) {
-          const execution = await api(`/executions/${encodeURIComponent(followed)}`);
+        if (!followed && executions[0]?.status === 'RUNNING') {
+          followed = executions[0].executionArn;
+          execution = await api(`/executions/${encodeURIComponent(followed)}`);
+        }
+        if (execution) {
           follow.replaceChildren(renderFollowed(execution));
           if (execution.status !== lastStatus) {
             lastStatus = execution.status;
