@@ -1,4 +1,4 @@
-import { CartRuleViolation, decide, evolve, fold, type CartCommand, type CartEvent, type CartState } from '.';
+import { CartRuleViolation, CURRENT_SCHEMA_VERSION, decide, evolve, fold, upcastCartEvent, type CartCommand, type CartEvent, type CartState } from '.';
 
 /** given events, when a command, then events or a refused rule: the cart's behaviour as a specification. */
 function given(...events: CartEvent[]) {
@@ -50,6 +50,11 @@ describe('cart decide', () => {
     given(opened, added('A-1', 1)).when({ type: 'RemoveItem', sku: 'A-1', quantity: 2 }).thenRefusedWith('NOT_ENOUGH_QUANTITY'));
   it('refuses to remove a line that was removed already', () =>
     given(opened, added('A-1', 1), removed('A-1', 1)).when({ type: 'RemoveItem', sku: 'A-1' }).thenRefusedWith('ITEM_NOT_IN_CART'));
+  it('removes a whole line of more than one command may add, and the event it records is a valid one', () => {
+    given(opened, added('A-1', 1_000), added('A-1', 1)).when({ type: 'RemoveItem', sku: 'A-1' }).then(removed('A-1', 1_001));
+    // Read back as the store, the CDC and the projections read it: a cart must never hold an event it cannot load.
+    expect(upcastCartEvent('ItemRemoved', CURRENT_SCHEMA_VERSION.ItemRemoved, { sku: 'A-1', quantity: 1_001 })).toEqual(removed('A-1', 1_001));
+  });
 });
 
 describe('cart evolve', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { skuOfSeedItemName } from './seed-sku';
-import { Quantity, Sku } from './values';
+import { LineQuantity, Quantity, Sku } from './values';
 
 /**
  * Event payloads, one schema per type and payload version. Stored events keep the schemaVersion they were
@@ -20,7 +20,8 @@ export const CartOpenedData = z.object({}).strict();
 export const ItemAddedDataV1 = z.object({ sku: Sku, quantity: Quantity }).strict();
 /** v2: the item's display name, when the event has one (events lifted from the seed; today's commands set none). */
 export const ItemAddedData = z.object({ sku: Sku, quantity: Quantity, name: z.string().min(1).optional() }).strict();
-export const ItemRemovedData = z.object({ sku: Sku, quantity: Quantity }).strict();
+/** Removing a whole line (no quantity in the command) removes all of it, which may be more than MAX_QUANTITY. */
+export const ItemRemovedData = z.object({ sku: Sku, quantity: LineQuantity }).strict();
 export const CartClosedData = z.object({}).strict();
 
 const SeedCartId = z.string({ error: 'shopping_cart_uuid must be a string' }).min(1, { error: 'shopping_cart_uuid must not be empty' });
