@@ -12,6 +12,9 @@ const BUSY_POLL_MS = 250;
  * envelope parsed. Not a consumer: it keeps no checkpoint and changes nothing. Works on Kinesis and kinesalite
  * (with the project's HTTP/1 client from adapters/aws-clients.ts).
  */
+/** Between empty GetRecords pages behind the tip: each shard serves 5 GetRecords calls a second. */
+const EMPTY_PAGE_PAUSE_MS = 200;
+
 export class KinesisStreamTail {
   constructor(
     private readonly kinesis: KinesisClient,
@@ -67,7 +70,7 @@ export class KinesisStreamTail {
   }
 
   /** The records of a shard from `start` through `end` (sequence numbers, both included), as Kinesis returns them. */
-  async recordsBetween(shardId: string, start: string, end: string): Promise<_Record[]> {
+  async recordsBetween(shardId: string, start: string, end: string, pauseMs = EMPTY_PAGE_PAUSE_MS): Promise<_Record[]> {
     const last = BigInt(end);
     const records: _Record[] = [];
     let iterator = await this.iterator(shardId, 'AT_SEQUENCE_NUMBER', start);
@@ -78,7 +81,13 @@ export class KinesisStreamTail {
         if (BigInt(record.SequenceNumber!) > last) return records;
         records.push(record);
       }
-      if (page.length === 0) break;
+      // GetRecords may answer an empty page where the shard still holds records further on ("it might take multiple
+      // calls to get to a portion of the shard that contains records", Kinesis API reference, GetRecords): only an
+      // empty page at the tip (MillisBehindLatest 0, or not given) or a closed shard (no NextShardIterator) ends it.
+      if (page.length === 0) {
+        if (!result.MillisBehindLatest) break;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
       iterator = result.NextShardIterator;
     }
     return records;
