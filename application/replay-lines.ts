@@ -98,6 +98,8 @@ function eventIdOf(json: unknown): string | undefined {
 
 /** Where a replay execution sets its bad lines aside in the archive bucket (outside `events/`: never replayed). */
 export const REPLAY_REJECTS_PREFIX = 'replay-rejects/';
+/** How long set-aside lines are kept for an operator to look into (archive bucket lifecycle rule; locally the same). */
+export const REPLAY_REJECTS_EXPIRE_AFTER_DAYS = 30;
 
 export function rejectsPrefixOf(executionName: string): string {
   return `${REPLAY_REJECTS_PREFIX}${executionName}/`;

@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ITEM_POPULARITY_RANKING } from '../adapters/dynamodb/projection-tables';
-import { REPLAY_REJECTS_PREFIX } from '../application/replay-lines';
+import { rejectsPrefixOf, REPLAY_REJECTS_EXPIRE_AFTER_DAYS, REPLAY_REJECTS_PREFIX } from '../application/replay-lines';
 import { ARCHIVE_EVENTS_PREFIX } from '../application/replay-window';
 import { REPLAY_RESULTS } from '../statemachines/state-machines';
 import { cdcPipeSettings } from '../lambdas/cdc-enrichment/pipe-settings';
@@ -388,7 +388,15 @@ describe('replay results and rejects in the archive bucket', () => {
     expect(asl.States.ReplayObjects.ResultWriter.Parameters.Prefix).toBe(REPLAY_RESULTS.prefix);
     // Nothing else expires: the events themselves are kept for good.
     const expiring = bucket.Properties.LifecycleConfiguration.Rules.filter((rule: { ExpirationInDays?: number }) => rule.ExpirationInDays !== undefined);
-    expect(expiring.map((rule: { Prefix: string }) => rule.Prefix)).toEqual([`${REPLAY_RESULTS.prefix}/`]);
+    expect(expiring.map((rule: { Prefix: string }) => rule.Prefix)).toEqual([`${REPLAY_RESULTS.prefix}/`, REPLAY_REJECTS_PREFIX]);
+  });
+
+  test('the lines a replay set aside under replay-rejects/ expire after a month, at the prefix the replay writes them to', () => {
+    const bucket = resourcesOf('AWS::S3::Bucket')[logicalId(stack.archive.bucket)]!;
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Id: 'expire-replay-rejects', Prefix: REPLAY_REJECTS_PREFIX, ExpirationInDays: REPLAY_REJECTS_EXPIRE_AFTER_DAYS, Status: 'Enabled' }),
+    );
+    expect(rejectsPrefixOf('replay-1').startsWith(REPLAY_REJECTS_PREFIX)).toBe(true);
   });
 
   test('the replay object step may write its set-aside bad lines, and only under replay-rejects/', () => {

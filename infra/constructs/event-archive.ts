@@ -6,6 +6,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, CfnBucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ARCHIVE_EVENTS_PREFIX } from '../../application/replay-window';
+import { REPLAY_REJECTS_EXPIRE_AFTER_DAYS, REPLAY_REJECTS_PREFIX } from '../../application/replay-lines';
 import { REPLAY_RESULTS } from '../../statemachines/state-machines';
 
 /** Archive object keys: the replay lists them by hour, so the layout is part of its contract (application/). */
@@ -70,6 +71,12 @@ export class EventArchive extends Construct {
           id: 'expire-replay-results',
           prefix: `${REPLAY_RESULTS.prefix}/`,
           expiration: Duration.days(REPLAY_RESULTS.expireAfterDays),
+        },
+        {
+          // Bad lines a replay set aside: kept long enough to investigate and mend (npm run replay-rejects), not forever.
+          id: 'expire-replay-rejects',
+          prefix: REPLAY_REJECTS_PREFIX,
+          expiration: Duration.days(REPLAY_REJECTS_EXPIRE_AFTER_DAYS),
         },
         {
           id: 'expire-replaced-versions-and-uploads',

@@ -7,6 +7,7 @@ import { loadHandler, lambdaContext, type AnyHandler } from '../lambda/invoke';
 import type { LambdaName } from '../../lambdas/registry';
 import { childExecutionArn, executionArn, mapRunArn } from './arns';
 import { REPLAY_RESULTS } from '../../statemachines/state-machines';
+import { REPLAY_REJECTS_EXPIRE_AFTER_DAYS, REPLAY_REJECTS_PREFIX } from '../../application/replay-lines';
 import { evaluate, type CompiledStateMachine, type DistributedMapSpec, type TaskBinding } from './compile';
 import { expireOldResults } from './result-expiry';
 
@@ -335,9 +336,12 @@ export class LocalStepFunctions {
   private async writeResults(spec: DistributedMapSpec, input: Json, run: MapRunRecord, mapRunId: string, results: Json[]): Promise<Json> {
     const { Bucket, Prefix } = await evaluate(spec.resultWriter!, input);
     if (Prefix === REPLAY_RESULTS.prefix) {
-      await expireOldResults(this.s3, Bucket, Prefix, REPLAY_RESULTS.expireAfterDays).catch((error: Error) =>
-        console.error(`[stepfunctions] could not expire old ${Prefix}/ objects: ${error.message}`),
-      );
+      // What the archive bucket's lifecycle rules do on AWS (expire-replay-results, expire-replay-rejects).
+      for (const [prefix, days] of [[Prefix, REPLAY_RESULTS.expireAfterDays], [REPLAY_REJECTS_PREFIX, REPLAY_REJECTS_EXPIRE_AFTER_DAYS]] as const) {
+        await expireOldResults(this.s3, Bucket, prefix, days).catch((error: Error) =>
+          console.error(`[stepfunctions] could not expire old ${prefix.replace(/\/$/, '')}/ objects: ${error.message}`),
+        );
+      }
     }
     const base = `${Prefix ? `${String(Prefix).replace(/\/$/, '')}/` : ''}${mapRunId}`;
     const stop = new Date().toISOString();
