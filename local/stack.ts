@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients';
@@ -8,6 +8,7 @@ import { COMPONENTS, serviceComponents, type ComponentName } from './components'
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
 import { DYNAMODB_IN_MEMORY, javaMajorVersion } from './emulators/dynamodb-local';
 import { LAMBDA_BUNDLES_VARIABLE } from './lambda/invoke';
+import { RotatingLog } from './process/rotating-log';
 import { ensureLocalResources } from './resources';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -157,8 +158,8 @@ export class LocalStack {
 
   /** Each component's output goes to the stack's log and to dataDir/logs/<component>.log (the event log reads there). */
   private pipeOutput(name: ProcessName, child: ChildProcess): void {
-    const file = join(this.config.dataDir, 'logs', `${name}.log`);
     mkdirSync(join(this.config.dataDir, 'logs'), { recursive: true });
+    const file = new RotatingLog(join(this.config.dataDir, 'logs', `${name}.log`));
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       // stdout (activity) is shown with --verbose only; stderr (errors, warnings) always; the log file keeps both.
@@ -166,7 +167,7 @@ export class LocalStack {
       createInterface({ input: stream }).on('line', (line) => {
         if (shown) this.log(`[${name}] ${line}`);
         try {
-          appendFileSync(file, `${line}\n`);
+          file.append(line);
         } catch {
           // the data folder is being removed at stop: the line was shown anyway
         }

@@ -65,12 +65,17 @@ export async function archivedLines(): Promise<{ key: string; envelope: EventEnv
 
 /** Every line the event log wrote ("cart event"), in the order written, from the consumers' output file. */
 export function eventLogLines(): { eventId: string; aggregateId: string; version: number }[] {
+  // The log may have rotated (local/process/rotating-log.ts): its previous part comes first.
+  const file = join(testStack().dataDir, 'logs', 'consumers.log');
   let text = '';
-  try {
-    text = readFileSync(join(testStack().dataDir, 'logs', 'consumers.log'), 'utf8');
-  } catch {
-    return [];
+  for (const part of [`${file}.1`, file]) {
+    try {
+      text += readFileSync(part, 'utf8');
+    } catch {
+      // not there (yet)
+    }
   }
+  if (text === '') return [];
   const lines: { eventId: string; aggregateId: string; version: number }[] = [];
   for (const line of text.split('\n')) {
     if (!line.includes('"cart event"')) continue;
