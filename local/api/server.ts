@@ -10,8 +10,8 @@ import { createHealthCheck } from './health';
 import { matchRoute, rawPathOf, toHttpApiEvent } from './http-event';
 
 /**
- * API Gateway refuses payloads over 10 MB; locally the server stops reading at 1 MiB, still far above the API's
- * own limit. Either way the answer names the API's limit (MAX_BODY_BYTES), the one clients must respect.
+ * API Gateway refuses payloads over 10 MB; locally the server keeps at most 1 MiB of a body, still far above the
+ * API's own limit. Either way the answer names the API's limit (MAX_BODY_BYTES), the one clients must respect.
  */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
@@ -82,20 +82,24 @@ export const apiServer: LocalComponent = {
   },
 };
 
+/**
+ * An oversized body is still read to its end (up to MAX_DRAINED_BYTES, then the connection is cut) but not kept:
+ * answering 413 while the client is still sending made some clients fail on EPIPE before reading the answer.
+ */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
+
 function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        request.pause();
+      if (size > MAX_DRAINED_BYTES) {
         resolve('too-large');
-        return;
-      }
-      chunks.push(chunk);
+        request.destroy();
+      } else if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => resolve(size > MAX_REQUEST_BYTES ? 'too-large' : Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
