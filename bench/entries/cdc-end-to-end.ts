@@ -9,7 +9,7 @@ import { cdcPipeSettings } from '../../lambdas/cdc-enrichment/pipe-settings';
 import { endpointOf } from '../../local/config';
 import type { BenchContext, BenchEntry } from '../harness';
 import { cartEnvelopes } from '../support/cart-events';
-import { median } from '../support/measure';
+import { median, percentile } from '../support/measure';
 import { cpuDuring, stackProcesses } from '../support/process-cpu';
 import { dropTables, eventStoreTableLike, freshTable } from '../support/tables';
 
@@ -357,10 +357,4 @@ async function startKinesisTail(streamName: string) {
       await Promise.all(readers);
     },
   };
-}
-
-function percentile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
