@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocumentClient } from '../adapters/aws-clients';
 import { DynamoDbCartSummaryTable } from '../adapters/dynamodb/cart-summary-table';
+import { deleteItemsWithKeyPrefix } from '../adapters/dynamodb/delete-all';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { DynamoDbItemPopularityTable } from '../adapters/dynamodb/item-popularity-table';
 import { skuRowKey } from '../adapters/dynamodb/projection-tables';
@@ -131,4 +132,20 @@ describe('projection tables in DynamoDB', () => {
     expect(cursor).toMatchObject({ version: 4, status: 'CLOSED' });
     expect(cursor?.items).toBeUndefined();
   });
+
+  it('deletes the rows whose key starts with a prefix, and only those', async () => {
+    const { resources } = testStack();
+    const documents = dynamoDbDocumentClient();
+    const run = randomUUID().slice(0, 8);
+    const doomed = Array.from({ length: 30 }, (_, i) => `gone-${run}-${i}`);
+    const kept = [`kept-${run}`, `gone${run}`];
+    for (const cartId of [...doomed, ...kept]) {
+      await documents.send(new PutCommand({ TableName: resources.cartSummaryTable, Item: { cartId, status: 'OPEN', items: [], totalQuantity: 0, version: 1 } }));
+    }
+    expect(await deleteItemsWithKeyPrefix(documents, resources.cartSummaryTable, 'cartId', `gone-${run}-`)).toBe(doomed.length);
+    for (const cartId of doomed) expect((await documents.send(new GetCommand({ TableName: resources.cartSummaryTable, Key: { cartId } }))).Item).toBeUndefined();
+    for (const cartId of kept) expect((await documents.send(new GetCommand({ TableName: resources.cartSummaryTable, Key: { cartId } }))).Item).toBeDefined();
+    await expect(deleteItemsWithKeyPrefix(documents, resources.cartSummaryTable, 'cartId', '')).rejects.toThrow(RangeError);
+  });
 });
+

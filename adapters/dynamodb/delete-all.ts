@@ -23,6 +23,12 @@ export async function deleteGenerationItems(documents: DynamoDBDocumentClient, t
   return deleteScanned(documents, tableName, [keyName], generationsFilter([keyPrefix]));
 }
 
+/** Deletes every item whose key (`keyName`, the table's only key) starts with `keyPrefix` (not empty). */
+export async function deleteItemsWithKeyPrefix(documents: DynamoDBDocumentClient, tableName: string, keyName: string, keyPrefix: string): Promise<number> {
+  if (keyPrefix === '') throw new RangeError('deleteItemsWithKeyPrefix needs a prefix: deleteAllItems deletes everything');
+  return deleteScanned(documents, tableName, [keyName], { FilterExpression: 'begins_with(#k0, :prefix)', ExpressionAttributeValues: { ':prefix': keyPrefix } });
+}
+
 /**
  * The items of several generations at once (ONE parallel Scan of the table, however many generations share it),
  * with their key and the given attributes, by key prefix. A key belongs to the longest prefix it starts with;

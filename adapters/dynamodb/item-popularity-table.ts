@@ -238,7 +238,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
       cursorItem = {
         Put: {
           TableName: this.tableName,
-          Item: { ...key, cartId, version: after.version, status: after.state.status, lines: encodeLines(after.state) },
+          Item: { ...key, cartId, version: after.version, status: after.state.status, lines: encodeCursorLines(after.state) },
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
@@ -320,7 +320,7 @@ function storedCursorOf(Item: Record<string, unknown>): StoredCursor {
  * queries into them, and one string attribute costs far less to write and read than two attributes per line
  * (marshalling here, parsing in DynamoDB; a replay writes one cursor per cart). Item names are not needed here.
  */
-function encodeLines(state: CartCursor['state']): string {
+export function encodeCursorLines(state: CartCursor['state']): string {
   return JSON.stringify(linesOf(state).map((line) => [line.sku, line.quantity]));
 }
 

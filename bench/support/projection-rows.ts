@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocumentClient } from '../../adapters/aws-clients';
+import { deleteItemsWithKeyPrefix } from '../../adapters/dynamodb/delete-all';
+import { encodeCursorLines } from '../../adapters/dynamodb/item-popularity-table';
 import { MAX_TRANSACTION_ITEMS, type TransactItem } from '../../adapters/dynamodb/packed-writes';
 import { cartCursorKey, CART_SUMMARY_KEY, ITEM_POPULARITY_KEY } from '../../adapters/dynamodb/projection-tables';
 import { mapLimit } from '../../application/sequencer';
@@ -16,40 +18,14 @@ import { dropTables, freshTable } from './tables';
  * Deletes the live read-model rows of the carts whose id starts with `cartIdPrefix` (their cart-summary item and
  * their item-popularity cursor; sku rows are shared and stay). An entry that replays into the stack's own
  * projections calls it when done, so that the carts it invented do not weigh on the entries after it (a rebuild
- * would otherwise catch up thousands of carts that the event store does not have).
+ * would otherwise catch up thousands of carts that the event store does not have). Returns how many carts.
  */
 export async function deleteCartRows(documents: DynamoDBDocumentClient, resources: LocalConfig['resources'], cartIdPrefix: string): Promise<number> {
-  const cartIds: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new ScanCommand({
-        TableName: resources.cartSummaryTable,
-        ProjectionExpression: '#id',
-        FilterExpression: 'begins_with(#id, :prefix)',
-        ExpressionAttributeNames: { '#id': CART_SUMMARY_KEY.partitionKey },
-        ExpressionAttributeValues: { ':prefix': cartIdPrefix },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) cartIds.push(String(item[CART_SUMMARY_KEY.partitionKey]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  const batches: { table: string; keys: Record<string, string>[] }[] = [];
-  for (let i = 0; i < cartIds.length; i += 25) {
-    const ids = cartIds.slice(i, i + 25);
-    batches.push({ table: resources.cartSummaryTable, keys: ids.map((id) => ({ [CART_SUMMARY_KEY.partitionKey]: id })) });
-    batches.push({ table: resources.itemPopularityTable, keys: ids.map((id) => ({ [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(id) })) });
-  }
-  await mapLimit(batches, 4, async ({ table, keys }) => {
-    let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
-      const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-      requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
-    }
-  });
-  return cartIds.length;
+  const [carts] = await Promise.all([
+    deleteItemsWithKeyPrefix(documents, resources.cartSummaryTable, CART_SUMMARY_KEY.partitionKey, cartIdPrefix),
+    deleteItemsWithKeyPrefix(documents, resources.itemPopularityTable, ITEM_POPULARITY_KEY.partitionKey, cartCursorKey(cartIdPrefix)),
+  ]);
+  return carts;
 }
 
 /**
@@ -70,7 +46,7 @@ export async function timeProjectionWriteFloor(client: DynamoDBClient, config: L
       const cursor = foldCart(cartEnvelopes(cartId, 0, EVENTS_PER_CART).map(toVersionedCartEvent));
       const summary = toCartSummary(cartId, cursor)!;
       puts.push({ Put: { TableName: summaryTable, Item: { ...summary, items: [...summary.items], updatedAt: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(cartId)' } });
-      const lines = JSON.stringify(summary.items.map((line) => [line.sku, line.quantity]));
+      const lines = encodeCursorLines(cursor.state);
       puts.push({ Put: { TableName: popularityTable, Item: { [ITEM_POPULARITY_KEY.partitionKey]: cartCursorKey(cartId), cartId, version: cursor.version, status: summary.status, lines }, ConditionExpression: 'attribute_not_exists(pk)' } });
     }
     const transactions: TransactItem[][] = [];
