@@ -6,7 +6,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, CART_SUMMARY_KEY } from '../adapters/dynamodb/projection-tables';
 import { cdcPipeSettings, DYNAMODB_STREAM_RETENTION_SECONDS } from '../lambdas/cdc-enrichment/pipe-settings';
-import type { DeploymentConfig } from './config';
+import { consumerParallelizationFactors, type DeploymentConfig } from './config';
 import { CartHttpApi } from './constructs/cart-http-api';
 import { CdcPipe } from './constructs/cdc-pipe';
 import { EventArchive } from './constructs/event-archive';
@@ -20,7 +20,7 @@ import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions
 import { StreamConsumers } from './constructs/stream-consumers';
 import { pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
 import { wireLambda } from './lambda-wiring';
-import { checkRecordAgesAgainstRetention, STREAM_CONSUMERS } from './stream-consumer-settings';
+import { checkRecordAgesAgainstRetention, streamConsumers } from './stream-consumer-settings';
 
 export interface CartStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -84,9 +84,10 @@ export class CartStack extends Stack {
     });
 
     const pipeSettings = cdcPipeSettings('event-per-item');
+    const streamConsumerSettings = streamConsumers(consumerParallelizationFactors(config));
     checkRecordAgesAgainstRetention([
       { name: 'CDC Pipe', maximumRecordAgeInSeconds: pipeSettings.source.MaximumRecordAgeInSeconds, retentionSeconds: DYNAMODB_STREAM_RETENTION_SECONDS },
-      ...STREAM_CONSUMERS.map((consumer) => ({
+      ...streamConsumerSettings.map((consumer) => ({
         name: `consumer ${consumer.name}`,
         maximumRecordAgeInSeconds: consumer.maximumRecordAgeInSeconds,
         retentionSeconds: config.kinesisRetentionHours * 3600,
@@ -131,7 +132,7 @@ export class CartStack extends Stack {
       logRetention,
     });
 
-    const consumerSettings = STREAM_CONSUMERS.map((consumer) => ({ ...consumer, function: functions.get(consumer.lambda) }));
+    const consumerSettings = streamConsumerSettings.map((consumer) => ({ ...consumer, function: functions.get(consumer.lambda) }));
     const consumers = new StreamConsumers(this, 'Consumers', { stream: events.stream, consumers: consumerSettings });
 
     this.functions = functions;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONSUMER_NAMES, MAX_PARALLELIZATION_FACTOR, type ConsumerName } from '../lambdas/consumers';
 
 /**
  * Everything an operator may tune per deployment, read from CDK context (cdk.json, or `-c key=value` on the
@@ -10,8 +11,22 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/**
+ * `<consumer>ParallelizationFactor` (eventLogParallelizationFactor, projectionsParallelizationFactor...): concurrent
+ * batches per Kinesis shard for that consumer's event source mapping, 1-10 (Lambda's ParallelizationFactor). One key
+ * per consumer of lambdas/consumers.ts, so a new consumer gets its key without an edit here.
+ */
+export function parallelizationFactorKey<N extends ConsumerName>(name: N): `${N}ParallelizationFactor` {
+  return `${name}ParallelizationFactor`;
+}
+const parallelizationFactor = z.coerce.number().int().min(1).max(MAX_PARALLELIZATION_FACTOR).default(1);
+const parallelizationFactorKeys = Object.fromEntries(CONSUMER_NAMES.map((name) => [parallelizationFactorKey(name), parallelizationFactor])) as {
+  [N in ConsumerName as `${N}ParallelizationFactor`]: typeof parallelizationFactor;
+};
+
 export const DeploymentConfigSchema = z
   .object({
+    ...parallelizationFactorKeys,
     /** Prefix of every physical name (tables, stream, pipe, state machines) so stages can share an account. */
     stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'stage: 1-16 lowercase letters, digits or "-", starting with a letter' }).default('dev'),
     logRetentionDays: z.coerce
@@ -63,6 +78,11 @@ export const DeploymentConfigSchema = z
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 
 export const CONFIG_KEYS = Object.keys(DeploymentConfigSchema.shape) as (keyof DeploymentConfig)[];
+
+/** Each consumer's parallelization factor in this deployment (infra and the local mappings read it alike). */
+export function consumerParallelizationFactors(config: DeploymentConfig): Record<ConsumerName, number> {
+  return Object.fromEntries(CONSUMER_NAMES.map((name) => [name, config[parallelizationFactorKey(name)]])) as Record<ConsumerName, number>;
+}
 
 /** Reads the configuration from a context getter (e.g. `(key) => app.node.tryGetContext(key)`). */
 export function loadDeploymentConfig(getContext: (key: string) => unknown): DeploymentConfig {

@@ -1,4 +1,4 @@
-import { loadDeploymentConfig } from './config';
+import { consumerParallelizationFactors, loadDeploymentConfig } from './config';
 
 const fromContext = (context: Record<string, unknown>) => loadDeploymentConfig((key) => context[key]);
 
@@ -23,6 +23,8 @@ describe('deployment configuration from CDK context', () => {
     [{ apiAuthorization: 'none' }, /apiAuthorization/],
     [{ apiAuthorization: 'jwt' }, /jwtIssuer and jwtAudience/],
     [{ alarmApi5xxPerMinute: 'many' }, /alarmApi5xxPerMinute/],
+    [{ projectionsParallelizationFactor: '11' }, /projectionsParallelizationFactor/],
+    [{ eventLogParallelizationFactor: '0' }, /eventLogParallelizationFactor/],
     [{ archiveInfrequentAccessAfterDays: '60', archiveGlacierInstantRetrievalAfterDays: '70' }, /at least 30 days after/],
   ])('refuses %j with a message naming the key', (context, message) => {
     expect(() => fromContext(context)).toThrow(message);
@@ -30,5 +32,10 @@ describe('deployment configuration from CDK context', () => {
 
   test('JWT authorization with its issuer and audience', () => {
     expect(fromContext({ apiAuthorization: 'jwt', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'cart' })).toMatchObject({ apiAuthorization: 'jwt' });
+  });
+
+  test('each consumer has its own parallelization factor, 1 unless set', () => {
+    expect(consumerParallelizationFactors(fromContext({}))).toEqual({ eventLog: 1, projections: 1 });
+    expect(consumerParallelizationFactors(fromContext({ projectionsParallelizationFactor: '4' }))).toEqual({ eventLog: 1, projections: 4 });
   });
 });

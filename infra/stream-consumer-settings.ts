@@ -1,9 +1,12 @@
-import { KINESIS_CONSUMERS } from '../lambdas/consumers';
+import { consumersWithParallelization, type ConsumerName } from '../lambdas/consumers';
 import type { StreamConsumerSettings } from './constructs/stream-consumers';
 
-/** The consumers of lambdas/consumers.ts (which the local consumer runtime polls with), as event source mappings. */
-export const STREAM_CONSUMERS: readonly (Omit<StreamConsumerSettings, 'function'> & { lambda: string })[] = Object.entries(KINESIS_CONSUMERS).map(
-  ([name, consumer]) => ({
+/**
+ * The consumers of lambdas/consumers.ts (which the local consumer runtime polls with), as event source mappings,
+ * each with its parallelization factor from the deployment's context (1 when not given).
+ */
+export function streamConsumers(parallelizationFactors: Partial<Record<ConsumerName, number>> = {}): readonly (Omit<StreamConsumerSettings, 'function'> & { lambda: string })[] {
+  return Object.entries(consumersWithParallelization(parallelizationFactors)).map(([name, consumer]) => ({
     name,
     lambda: consumer.lambda,
     batchSize: consumer.batchSize,
@@ -13,8 +16,8 @@ export const STREAM_CONSUMERS: readonly (Omit<StreamConsumerSettings, 'function'
     bisectBatchOnError: consumer.bisectBatchOnFunctionError,
     parallelizationFactor: consumer.parallelizationFactor,
     startingPosition: consumer.startingPosition,
-  }),
-);
+  }));
+}
 
 /** The least time a dead-lettered record stays readable in its source after its consumer gave up on it. */
 export const MINIMUM_TIME_TO_ACT_SECONDS = 12 * 60 * 60;

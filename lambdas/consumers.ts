@@ -19,8 +19,12 @@ export interface KinesisConsumerSettings {
   /** On a function error, split the batch in two and retry the halves, down to the failing record. */
   readonly bisectBatchOnFunctionError: boolean;
   readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
-  /** Concurrent batches per shard. 1 keeps each shard, hence each cart, in order. */
-  readonly parallelizationFactor: 1;
+  /**
+   * Concurrent batches per shard (1-10; AWS keeps records of one partition key, here one cart, in order and never
+   * processed concurrently). The defaults here are 1; a deployment sets each consumer's factor with the CDK context
+   * value `<consumer>ParallelizationFactor` (infra/config.ts), which the local mappings read too.
+   */
+  readonly parallelizationFactor: number;
   readonly reportBatchItemFailures: true;
 }
 
@@ -61,6 +65,24 @@ export const KINESIS_CONSUMERS = {
 } as const satisfies Record<string, KinesisConsumerSettings>;
 
 export type ConsumerName = keyof typeof KINESIS_CONSUMERS;
+
+export const CONSUMER_NAMES = Object.keys(KINESIS_CONSUMERS) as ConsumerName[];
+
+/** Lambda's bounds for ParallelizationFactor on stream sources. */
+export const MAX_PARALLELIZATION_FACTOR = 10;
+
+/** The consumers' settings with each one's parallelization factor (1 for a consumer not named). */
+export function consumersWithParallelization(factors: Partial<Record<ConsumerName, number>>): Record<ConsumerName, KinesisConsumerSettings> {
+  return Object.fromEntries(
+    CONSUMER_NAMES.map((name) => {
+      const factor = factors[name] ?? KINESIS_CONSUMERS[name].parallelizationFactor;
+      if (!Number.isInteger(factor) || factor < 1 || factor > MAX_PARALLELIZATION_FACTOR) {
+        throw new Error(`${name}: parallelizationFactor must be an integer from 1 to ${MAX_PARALLELIZATION_FACTOR}, got ${factor}`);
+      }
+      return [name, { ...KINESIS_CONSUMERS[name], parallelizationFactor: factor }];
+    }),
+  ) as Record<ConsumerName, KinesisConsumerSettings>;
+}
 
 /** Dead-letter `source` of records a consumer's mapping gave up on (on AWS: its on-failure destination). */
 export function consumerDeadLetterSource(name: ConsumerName): string {

@@ -1,7 +1,9 @@
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { kinesisClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
-import { consumerDeadLetterSource, KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
+import { consumerDeadLetterSource, consumersWithParallelization, KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
+import { consumerParallelizationFactors, loadDeploymentConfig } from '../../infra/config';
 import { chaosFromEnvironment } from '../chaos/chaos';
 import { localDeadLetterFile, type LocalConfig } from '../config';
 import { loadHandler } from '../lambda/invoke';
@@ -14,6 +16,15 @@ export function consumerPositionsFile(config: LocalConfig, name: ConsumerName): 
 }
 
 /**
+ * Each consumer's parallelization factor as a deployment would set it: the CDK context in cdk.json, where an
+ * environment variable of the same name (`projectionsParallelizationFactor=4 npm start`) stands for `-c key=value`.
+ */
+export function localParallelizationFactors(env: NodeJS.ProcessEnv = process.env, cdkJsonFile = resolve(__dirname, '..', '..', 'cdk.json')): Record<ConsumerName, number> {
+  const context = (JSON.parse(readFileSync(cdkJsonFile, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+  return consumerParallelizationFactors(loadDeploymentConfig((key) => (key.endsWith('ParallelizationFactor') ? (env[key] ?? context[key]) : context[key])));
+}
+
+/**
  * The Lambda event source mappings of every consumer in lambdas/consumers.ts, in one process: each with its
  * own shard pollers and positions file, invoking its registered handler as AWS would.
  */
@@ -23,11 +34,12 @@ export const kinesisConsumers: LocalComponent = {
     const kinesis = kinesisClient();
     const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
     const chaos = chaosFromEnvironment('consumers', config.dataDir);
+    const settings = consumersWithParallelization(localParallelizationFactors());
     const mappings = (Object.keys(KINESIS_CONSUMERS) as ConsumerName[]).map(
       (name) =>
         new LocalEventSourceMapping({
           name,
-          settings: KINESIS_CONSUMERS[name],
+          settings: settings[name],
           kinesis,
           streamName: config.resources.eventsStream,
           region: process.env.AWS_REGION ?? 'us-east-1',

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DescribeStreamSummaryCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import type { DeadLetterQueue } from '../../application/dead-letters';
@@ -5,6 +6,7 @@ import type { KinesisConsumerSettings } from '../../lambdas/consumers';
 import { invokeLocal, type AnyHandler } from '../lambda/invoke';
 import { deliverBatch, type DeliverableRecord, type InvokeOutcome } from './delivery';
 import type { ShardPositions } from './shard-positions';
+import { ShardCheckpointTracker, laneOf, Wakeup } from './shard-lanes';
 import { listShards, readyShards, ShardReader } from './shard-reader';
 import { toKinesisStreamEvent, type StreamIdentity } from './stream-event';
 import { abortableSleep } from '../../adapters/abortable-sleep';
@@ -16,6 +18,7 @@ const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
 /** How often an idle shard is polled (AWS polls each shard about once a second; locally a little faster). */
 export const IDLE_POLL_MS = 250;
 const SHARD_DISCOVERY_MS = 5_000;
+const READ_AHEAD_RECORDS = 1_000;
 
 export interface EventSourceMappingOptions {
   readonly name: string;
@@ -35,11 +38,14 @@ export interface EventSourceMappingOptions {
 interface PendingRecord extends DeliverableRecord {
   readonly record: _Record;
   readonly bytes: number;
+  /** When the mapping read it: the batching window counts from here. */
+  readonly queuedAt: number;
 }
 
 /**
  * The local stand-in for one Lambda event source mapping on the Kinesis stream: one poller per shard (parents
- * before children), batches by size, window and payload, invokes the registered handler with the Kinesis event
+ * before children), parallelizationFactor concurrent batches per shard (one partition key never in two at once),
+ * batches by size, window and payload, invokes the registered handler with the Kinesis event
  * shape, and delivers with the mapping's retry, bisect and partial-batch rules (see delivery.ts). Positions
  * are checkpointed to a file after each delivered part, so a restart, even after kill -9, resumes where the last
  * checkpoint was: records after it are delivered again (at least once), none is skipped.
@@ -51,7 +57,10 @@ export class LocalEventSourceMapping {
   private readonly stopSignal = new AbortController();
   private streamArn = '';
 
-  constructor(private readonly options: EventSourceMappingOptions) {}
+  constructor(private readonly options: EventSourceMappingOptions) {
+    // Every lane and reader of every shard waits on this one signal.
+    setMaxListeners(0, this.stopSignal.signal);
+  }
 
   async start(): Promise<void> {
     const { StreamDescriptionSummary } = await this.options.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.options.streamName }));
@@ -87,58 +96,121 @@ export class LocalEventSourceMapping {
     }
   }
 
+  /**
+   * One shard: a reader fills parallelizationFactor lanes (each partition key always in the same lane, see
+   * shard-lanes.ts), each lane delivers its batches in order, and the shard is checkpointed only up to the first
+   * record not yet handled by its lane. The reader stops reading ahead once READ_AHEAD_RECORDS (or two batches a
+   * lane) are read and not yet checkpointed, so that one busy cart's lane does not stall the others at once.
+   */
   private async pollShard(shardId: string): Promise<void> {
     const { settings, positions } = this.options;
     const reader = new ShardReader(this.options.kinesis, this.options.streamName, shardId, positions.get(shardId).sequenceNumber, settings.startingPosition);
     const identity: StreamIdentity = { streamArn: this.streamArn, shardId, region: this.options.region };
-    let carry: PendingRecord[] = [];
-    while (!this.stopping) {
-      const { batch, rest, closed } = await this.gather(reader, carry);
-      carry = rest;
-      if (batch.length > 0) {
+    const tracker = new ShardCheckpointTracker();
+    const laneCount = Math.max(1, settings.parallelizationFactor);
+    const lanes: PendingRecord[][] = Array.from({ length: laneCount }, () => []);
+    const recordsQueued = new Wakeup();
+    const recordsTaken = new Wakeup();
+    const readAhead = Math.max(READ_AHEAD_RECORDS, 2 * settings.batchSize * laneCount);
+    let closed = false;
+    let stopped = false;
+    // One lane failing stops the others before the poller ends: discovery restarts the shard from its checkpoint.
+    let failure: Error | undefined;
+    const halted = () => this.stopping || failure !== undefined;
+    const guard = (loop: Promise<void>) =>
+      loop.catch((error: Error) => {
+        failure ??= error;
+        this.stopSignalForShard(recordsQueued, recordsTaken);
+      });
+
+    const readLoop = async () => {
+      while (!halted() && !closed) {
+        const buffered = tracker.outstanding;
+        if (buffered >= readAhead) {
+          await recordsTaken.wait(IDLE_POLL_MS, this.stopSignal.signal);
+          continue;
+        }
+        const read = await reader.read(readAhead - buffered);
+        const queuedAt = Date.now();
+        for (const record of read.records) {
+          tracker.add(record.SequenceNumber!);
+          lanes[laneOf(record.PartitionKey ?? '', laneCount)]!.push({
+            record,
+            sequenceNumber: record.SequenceNumber!,
+            arrivalMs: record.ApproximateArrivalTimestamp?.getTime() ?? queuedAt,
+            bytes: record.Data?.length ?? 0,
+            queuedAt,
+          });
+        }
+        closed = read.closed;
+        recordsQueued.notify();
+        if (read.records.length === 0 && !closed) await this.sleep(IDLE_POLL_MS);
+      }
+      recordsQueued.notify();
+    };
+
+    const laneLoop = async (queue: PendingRecord[]) => {
+      while (!halted()) {
+        const batch = await this.gather(queue, () => closed, recordsQueued, halted);
+        if (batch.length === 0) {
+          if (closed) return;
+          continue;
+        }
+        recordsTaken.notify();
+        let checkpointed = 0;
         const result = await deliverBatch(batch, settings, {
           invoke: (records) => this.invoke(records, identity),
-          checkpoint: (record) => positions.checkpoint(shardId, record.sequenceNumber),
+          checkpoint: (record) => {
+            const upTo = batch.indexOf(record) + 1;
+            const moved = tracker.handle(batch.slice(checkpointed, upTo).map((r) => r.sequenceNumber));
+            checkpointed = Math.max(checkpointed, upTo);
+            if (moved) positions.checkpoint(shardId, moved);
+          },
           discard: (records, reason, attempts) => this.discard(records, reason, attempts, identity),
           sleep: (ms) => this.sleep(ms),
-          stopped: () => this.stopping,
+          stopped: halted,
           now: Date.now,
         });
-        if (result === 'stopped') return;
-        continue;
+        if (result === 'stopped') {
+          stopped = true;
+          return;
+        }
       }
-      if (closed && carry.length === 0) {
-        positions.finish(shardId);
-        this.running.delete(shardId);
-        await this.discoverShards();
-        return;
-      }
-      await this.sleep(IDLE_POLL_MS);
-    }
+    };
+
+    await Promise.all([guard(readLoop()), ...lanes.map((queue) => guard(laneLoop(queue)))]);
+    if (failure) throw failure;
+    if (stopped || this.stopping || !closed || tracker.outstanding > 0) return;
+    positions.finish(shardId);
+    this.running.delete(shardId);
+    await this.discoverShards();
   }
 
-  /** Up to batchSize records and 5 MB, waiting at most the batching window once the first record is in. */
-  private async gather(reader: ShardReader, carry: PendingRecord[]): Promise<{ batch: PendingRecord[]; rest: PendingRecord[]; closed: boolean }> {
+  /**
+   * Takes the lane's next batch off its queue: up to batchSize records and 5 MB, waiting at most the batching
+   * window (counted from when its first record was read) for a fuller one. Empty when nothing came in a poll's time.
+   */
+  private async gather(queue: PendingRecord[], closed: () => boolean, recordsQueued: Wakeup, halted: () => boolean): Promise<PendingRecord[]> {
     const { batchSize, maximumBatchingWindowInSeconds } = this.options.settings;
-    const records = [...carry];
-    let closed = false;
-    let firstAt = records.length > 0 ? Date.now() : 0;
-    while (!this.stopping && records.length < batchSize && !closed) {
-      const read = await reader.read(batchSize - records.length);
-      closed = read.closed;
-      for (const record of read.records) {
-        records.push({ record, sequenceNumber: record.SequenceNumber!, arrivalMs: record.ApproximateArrivalTimestamp?.getTime() ?? Date.now(), bytes: record.Data?.length ?? 0 });
+    while (!halted()) {
+      if (queue.length === 0) {
+        if (closed()) return [];
+        await recordsQueued.wait(IDLE_POLL_MS, this.stopSignal.signal);
+        if (queue.length === 0) return [];
+        continue;
       }
-      if (records.length === 0) break;
-      firstAt ||= Date.now();
-      const waited = Date.now() - firstAt;
-      if (waited >= maximumBatchingWindowInSeconds * 1000) break;
-      if (read.records.length === 0) await this.sleep(Math.min(IDLE_POLL_MS, maximumBatchingWindowInSeconds * 1000 - waited));
+      const waited = Date.now() - queue[0]!.queuedAt;
+      const windowMs = maximumBatchingWindowInSeconds * 1000;
+      if (queue.length < batchSize && waited < windowMs && !closed()) {
+        await recordsQueued.wait(Math.min(IDLE_POLL_MS, windowMs - waited), this.stopSignal.signal);
+        continue;
+      }
+      let bytes = 0;
+      let cut = 0;
+      while (cut < queue.length && cut < batchSize && (cut === 0 || bytes + queue[cut]!.bytes <= MAX_PAYLOAD_BYTES)) bytes += queue[cut++]!.bytes;
+      return queue.splice(0, cut);
     }
-    let bytes = 0;
-    let cut = 0;
-    while (cut < records.length && (cut === 0 || bytes + records[cut]!.bytes <= MAX_PAYLOAD_BYTES)) bytes += records[cut++]!.bytes;
-    return { batch: records.slice(0, cut), rest: records.slice(cut), closed };
+    return [];
   }
 
   private async invoke(records: readonly PendingRecord[], identity: StreamIdentity): Promise<InvokeOutcome> {
@@ -184,6 +256,11 @@ export class LocalEventSourceMapping {
         },
       }),
     ]);
+  }
+
+  /** Wakes a shard's waiting loops so that they see it halted. */
+  private stopSignalForShard(...wakeups: Wakeup[]): void {
+    for (const wakeup of wakeups) wakeup.notify();
   }
 
   /** Resolves after ms, or at once when stop() is called. */
