@@ -102,7 +102,7 @@ export interface CapacityPlan {
   readonly input: Required<Omit<CapacityInput, 'costs'>>;
   readonly components: ComponentPlan[];
   readonly limits: LimitUse[];
-  /** The limit with the highest utilisation (the first to bind as load grows), and whether it binds now. */
+  /** The live-path limit with the highest utilisation (the first to bind as load grows), and whether it binds now. */
   readonly firstBinding: LimitUse & { readonly bindsNow: boolean };
   /** CDK context values for this load (cdk.json or `-c key=value`). */
   readonly context: Record<string, number>;
@@ -277,7 +277,8 @@ export function capacityPlan(input: CapacityInput): CapacityPlan {
   const fixed = provisioned ? plannedShards * PROVISIONED_SHARD_MONTHLY : ON_DEMAND_STREAM_MONTHLY;
   const millions = (rate * SECONDS_PER_MONTH) / 1e6;
   const ranked = [...limits].sort((a, b) => b.utilisation - a.utilisation);
-  const first = ranked[0]!;
+  // A rebuild's write rate does not grow with the load (only its duration does): it never binds the live path.
+  const first = ranked.find((limit) => limit.component !== 'replay')!;
   return {
     input: { commandsPerSecond: rate, eventsPerCommand, hotCartShare },
     components,
