@@ -181,7 +181,7 @@ describe('executeCartCommand properties', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 30_000);
 });
 
 /**
@@ -370,5 +370,5 @@ describe('executeCartCommand with RecentCarts (the carts this process wrote last
       }),
       { numRuns: 60 },
     );
-  });
+  }, 30_000);
 });
