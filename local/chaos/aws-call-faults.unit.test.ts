@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { installAwsCallFaultInjector } from '../../adapters/aws-call-faults';
+import { installAwsCallFaultInjector, type AwsHttpRequest } from '../../adapters/aws-call-faults';
 import { dynamoDbClient } from '../../adapters/aws-clients';
 import { installAwsCallChaos, isWrite } from './aws-call-faults';
 import { Chaos } from './chaos';
@@ -69,7 +69,7 @@ describe('chaos at the SDK HTTP handler', () => {
   });
 
   it('isWrite: DynamoDB and Kinesis write operations, S3 PUT/POST/DELETE', () => {
-    const request = (method: string, target?: string) => ({ method, path: '/', headers: target ? { 'X-Amz-Target': target } : {} });
+    const request = (method: string, target?: string): AwsHttpRequest => ({ method, path: '/', headers: target ? { 'X-Amz-Target': target } : {} });
     expect(isWrite('dynamodb', request('POST', 'DynamoDB_20120810.TransactWriteItems'))).toBe(true);
     expect(isWrite('dynamodb', request('POST', 'DynamoDB_20120810.Query'))).toBe(false);
     expect(isWrite('kinesis', request('POST', 'Kinesis_20131202.PutRecords'))).toBe(true);
