@@ -18,7 +18,9 @@ const burnerCount = Number(process.env.BURNERS ?? 2);
 execFileSync('git', ['clone', '--quiet', root, clone], { stdio: 'inherit' });
 const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: clone, encoding: 'utf8' }).trim();
 
-const burners = Array.from({ length: burnerCount }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+// `for(;;){}`, and a look at its parent now and then: were this script killed outright (SIGKILL), they end too.
+const BURN = 'const parent = process.ppid; for (;;) { for (let i = 0; i < 1e7; i++); if (process.ppid !== parent) process.exit(); }';
+const burners = Array.from({ length: burnerCount }, () => spawn(process.execPath, ['-e', BURN], { stdio: 'ignore' }));
 const stopBurners = () => {
   for (const burner of burners) if (burner.exitCode === null && burner.signalCode === null) burner.kill('SIGKILL');
 };
