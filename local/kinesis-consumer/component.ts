@@ -4,6 +4,7 @@ import { kinesisClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
 import { consumerDeadLetterSource, consumersWithParallelization, KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
 import { consumerParallelizationFactors, loadDeploymentConfig } from '../../infra/config';
+import { installAwsCallChaos } from '../chaos/aws-call-faults';
 import { chaosFromEnvironment } from '../chaos/chaos';
 import { localDeadLetterFile, type LocalConfig } from '../config';
 import { loadHandler } from '../lambda/invoke';
@@ -35,6 +36,8 @@ export const kinesisConsumers: LocalComponent = {
     const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
     const chaos = chaosFromEnvironment('consumers', config.dataDir);
     const settings = consumersWithParallelization(localParallelizationFactors());
+    // The handlers' clients (not the mapping's own Kinesis reader above, which plays AWS's side).
+    installAwsCallChaos(chaos, { stalls: true });
     const mappings = (Object.keys(KINESIS_CONSUMERS) as ConsumerName[]).map(
       (name) =>
         new LocalEventSourceMapping({
