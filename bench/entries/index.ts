@@ -2,6 +2,7 @@ import type { BenchEntry } from '../harness';
 import { appendCost } from './append-cost';
 import { castorePeer } from './castore-peer';
 import { consumersBench } from './consumers';
+import { consumerParallelization } from './consumer-parallelization';
 import { cdcEndToEnd } from './cdc-end-to-end';
 import { cdcEnrichment } from './cdc-enrichment';
 import { rebuildAvailability } from './rebuild';
@@ -19,4 +20,5 @@ export const ENTRIES: readonly BenchEntry[] = [
   replayThroughput,
   rebuildAvailability,
   consumersBench,
+  consumerParallelization,
 ];
