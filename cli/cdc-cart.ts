@@ -9,6 +9,9 @@ import { generationalReadModels } from '../adapters/dynamodb/read-models';
 import { KinesisStreamTail } from '../adapters/kinesis/stream-tail';
 import { S3ArchiveObjects } from '../adapters/s3/replay-archive';
 import { redriveDeadLetters } from '../application/dead-letter-redrive';
+import { hopLine, PIPELINE_HOPS, verifyPipeline } from '../application/pipeline-verification';
+import { PROBE_CART_ID_PREFIX } from '../domain/cart';
+import { localPipelineProbe } from '../local/verify/local-pipeline-probe';
 import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
 import { localRedrivers } from '../local/console/redrivers';
@@ -26,6 +29,8 @@ Commands:
   replay ...                               start a replay and follow it (= npm run replay --; see cdc-cart replay --help)
   backfill ...                             start a backfill and follow it (= npm run backfill --)
   dead-letters ...                         list the dead letters (= npm run dead-letters --)
+  verify [--json] [--timeout SECONDS]      send one probe cart through every hop and print one line per hop,
+                                           ok|FAIL <hop> <ms> <detail>; exit 0 when every hop is ok, 1 otherwise
   dead-letters redrive ID... | --all       send letters back (CDC: enrichment + Pipe target; consumer: its
                                            consumer); a letter is removed only once its redrive succeeded
 
@@ -63,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return cart(config, rest);
     case 'archive':
       return archive(config, rest);
+    case 'verify':
+      return verify(config, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -168,6 +175,29 @@ async function archive(config: LocalConfig, args: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError('archive takes "ls" or "cat KEY"');
+}
+
+/** Local default: the stack's archiver flushes within seconds; the whole run takes about 10 s when healthy. */
+const LOCAL_VERIFY_TIMEOUT_SECONDS = 45;
+
+async function verify(config: LocalConfig, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  if (values.help) {
+    return help(
+      'verify [--json] [--timeout SECONDS]',
+      `Opens one probe cart (id prefix ${PROBE_CART_ID_PREFIX}, left out of top items) through the API and follows it through every hop:\n${PIPELINE_HOPS.join(', ')}.\nPrints ok|FAIL <hop> <ms> <detail> per hop, with the likely causes of a FAIL; exit 0 when all are ok, 1 otherwise.\n--timeout: the whole run (default ${LOCAL_VERIFY_TIMEOUT_SECONDS} s).`,
+    );
+  }
+  const timeoutSeconds = values.timeout === undefined ? LOCAL_VERIFY_TIMEOUT_SECONDS : Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || !/^\d+(\.\d+)?$/.test(values.timeout ?? '1')) throw new UsageError(`--timeout takes a number of seconds, got "${values.timeout}"`);
+  const probe = localPipelineProbe(config);
+  const report = await verifyPipeline(probe, { timeoutMs: timeoutSeconds * 1000, ...(values.json ? {} : { onHop: (hop) => process.stdout.write(`${hopLine(hop)}\n`) }) });
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const failed = report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop);
+    process.stderr.write(`${failed.length === 0 ? `every hop ok` : `FAIL: ${failed.join(', ')}`} (probe cart ${report.cartId ?? 'not opened'}, ${(report.ms / 1000).toFixed(1)} s, ${report.where})\n`);
+  }
+  return report.ok ? 0 : 1;
 }
 
 async function redrive(config: LocalConfig, args: string[]): Promise<number> {
