@@ -60,6 +60,18 @@ describe('isDependencyUnavailable', () => {
     expect(isDependencyUnavailable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
   });
 
+  it('looks through wrappers for what the SDK does not classify through a cause (throttling, a refused transaction)', async () => {
+    const wrapped = (cause: unknown) => new IdempotencyPersistenceLayerError('Failed to update success record to idempotency store', { cause: cause as Error });
+    const throttled = await sdkErrorFor('throttle');
+    expect(isDependencyUnavailable(wrapped(throttled))).toBe(true);
+    expect(isDependencyUnavailable(wrapped(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 507 } })))).toBe(true);
+    const refused = (Code: string) => Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code }] });
+    expect(isDependencyUnavailable(refused('TransactionConflict'))).toBe(true);
+    expect(isDependencyUnavailable(wrapped(refused('ThrottlingError')))).toBe(true);
+    expect(isDependencyUnavailable(refused('ConditionalCheckFailed'))).toBe(false);
+    expect(isDependencyUnavailable(wrapped(new TypeError('a bug')))).toBe(false);
+  });
+
   it('is false for the caller\'s or the code\'s mistakes, which must stay visible as such', async () => {
     expect(isDependencyUnavailable(await sdkErrorFor('validation'))).toBe(false);
     expect(isDependencyUnavailable(await sdkErrorFor('conditional'))).toBe(false);
