@@ -181,7 +181,7 @@ describe('executeCartCommand properties', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 30_000);
 });
 
 /**
@@ -376,7 +376,7 @@ describe('executeCartCommand with RecentCarts (the carts this process wrote last
       }),
       { numRuns: 60 },
     );
-  });
+  }, 30_000);
 });
 
 /** The command of this test's alphabet that decides `event` (RemoveItem is issued without a quantity: the whole line). */

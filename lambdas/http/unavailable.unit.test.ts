@@ -4,6 +4,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { dynamoDbClient, HTTP_HANDLER_DYNAMODB_BUDGET } from '../../adapters/aws-clients';
+import { logger } from '../observability';
 import { DEADLINE_MARGIN_MS, isDependencyUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable, withinDeadline } from './unavailable';
 
 type Mode = 'hang' | 'throttle' | 'server-error' | 'validation' | 'conditional';
@@ -143,6 +144,9 @@ describe('cart and read API handlers while DynamoDB does not answer', () => {
     ['read API, DynamoDB throttling', 'throttle', 'readApi', 'GET /read/items/top', '/read/items/top', {}],
   ] as const)('%s: 503 SERVICE_UNAVAILABLE with Retry-After, not a 500, within the budget', async (_, fault, lambda, routeKey, rawPath, extra) => {
     mode = fault;
+    // The handler's WARN line goes to a captured logger, not the test run's output: asserted below.
+    const warned = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const failed = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const entry = lambda === 'cartApi' ? '../cart-api/handler' : '../read-api/handler';
     const { handler } = (await import(entry)) as { handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }> };
     const started = Date.now();
@@ -159,5 +163,9 @@ describe('cart and read API handlers while DynamoDB does not answer', () => {
     // deadline's backstop at 30 s - DEADLINE_MARGIN_MS.
     const budgetMs = HTTP_HANDLER_DYNAMODB_BUDGET.requestTimeoutMs * HTTP_HANDLER_DYNAMODB_BUDGET.maxAttempts + 500;
     expect(Date.now() - started).toBeLessThan(2 * budgetMs);
+    expect(warned).toHaveBeenCalledWith(lambda === 'cartApi' ? 'event store unavailable' : 'read models unavailable', expect.objectContaining({ routeKey }));
+    expect(failed).not.toHaveBeenCalled();
+    warned.mockRestore();
+    failed.mockRestore();
   }, 40_000);
 });
