@@ -68,8 +68,10 @@ describe('consumers: commands over HTTP reach the read API and the archive', () 
     // Firehose is at-least-once: each event at least once (duplicates and replayed copies are its right).
     expect([...new Set(archived.map((line) => line.envelope.version))].sort()).toEqual([1, 2, 3, 4, 5, 6]);
     for (const { key } of archived) expect(key).toMatch(ARCHIVE_KEY);
-    // The event log wrote each event exactly once, in version order, whatever Kinesis delivered.
-    expect(eventLogLines().filter((line) => line.aggregateId === cartId).map((line) => line.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    // The event log wrote each event at least once, the first lines in version order, whatever Kinesis delivered
+    // (a repeat, with the same eventId, only where a delivery died between its line and its position write).
+    const logged = eventLogLines().filter((line) => line.aggregateId === cartId).map((line) => line.version);
+    expect(logged.filter((version, i) => logged.indexOf(version) === i)).toEqual([1, 2, 3, 4, 5, 6]);
     // And the read model did not count a redelivered event twice.
     const written = (await api('GET', `/carts/${cartId}`)).body as { items: { quantity: number }[] };
     expect((await api('GET', `/read/carts/${cartId}`)).body).toMatchObject({ version: 6, status: 'CLOSED', totalQuantity: written.items.reduce((n, l) => n + l.quantity, 0) });

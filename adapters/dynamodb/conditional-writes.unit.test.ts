@@ -1,7 +1,7 @@
 import { VersionConflict } from '../../application/event-store';
 import type { EventEnvelope } from '../../domain/events';
 import { EMPTY_CURSOR } from '../../domain/projections';
-import { scriptedDynamoDb } from '../../test/support/scripted-dynamodb';
+import { scriptedDynamoDb } from './scripted-dynamodb.testing';
 import { DynamoDbEventStore } from './event-store';
 import { DynamoDbItemPopularityTable } from './item-popularity-table';
 

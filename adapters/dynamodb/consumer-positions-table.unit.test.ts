@@ -1,4 +1,4 @@
-import { scriptedDynamoDb } from '../../test/support/scripted-dynamodb';
+import { scriptedDynamoDb } from './scripted-dynamodb.testing';
 import { DynamoDbPositionStore } from './consumer-positions-table';
 
 type Item = Record<string, { S?: string; N?: string }>;

@@ -56,7 +56,7 @@ describe('poison records', () => {
     expect(audit.missingFromKinesis).toEqual([]);
     expect(audit.missingFromArchive).toEqual([]);
     expect(audit.projectionMismatches).toEqual([]);
-    expect(audit.duplicatesInEventLog).toBe(0);
+    expect(audit.missingFromEventLog).toBe(0);
     expect(audit.eventLogOutOfOrder).toEqual([]);
   });
 });

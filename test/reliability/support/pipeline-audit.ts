@@ -132,7 +132,8 @@ export async function auditPipeline(cartIds: readonly string[]): Promise<Pipelin
     const loggedIds = new Set(logged.map((l) => l.eventId));
     audit.duplicatesInEventLog += logged.length - loggedIds.size;
     audit.missingFromEventLog += stream.events.filter((e) => !loggedIds.has(e.eventId)).length;
-    if (!isAscending(logged.map((l) => l.version))) audit.eventLogOutOfOrder.push(cartId);
+    // At least once (docs/delivery-guarantees.md): a repeat may come after later lines; the first lines keep order.
+    if (!isAscending(firstAppearances(logged.map((l) => l.version)))) audit.eventLogOutOfOrder.push(cartId);
     const state = fold(toCartEvents(stream.events));
     const projected = await api('GET', `/read/carts/${cartId}`);
     const expected =
@@ -183,13 +184,16 @@ export function auditOutcome(audit: PipelineAudit): { eventsLost: number; duplic
   };
 }
 
-/** What every scenario asserts of the pipeline once it converged. */
-export function expectExactlyOnceDownstream(audit: PipelineAudit): void {
+/**
+ * What every scenario asserts of the pipeline once it converged, each consumer held to its promise
+ * (docs/delivery-guarantees.md): the projections exactly once; the event log and the archive at least once, never
+ * missing an event (the event log's repeats are counted in the summary, not refused).
+ */
+export function expectDownstreamPromises(audit: PipelineAudit): void {
   expect(audit.missingFromKinesis).toEqual([]);
   expect(audit.kinesisVersionGaps).toEqual([]);
   expect(audit.missingFromArchive).toEqual([]);
   expect(audit.projectionMismatches).toEqual([]);
-  expect(audit.duplicatesInEventLog).toBe(0);
   expect(audit.missingFromEventLog).toBe(0);
   expect(audit.eventLogOutOfOrder).toEqual([]);
 }
