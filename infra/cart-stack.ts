@@ -18,7 +18,7 @@ import { OperationsStateMachine } from './constructs/operations-state-machine';
 import { ProjectionTables } from './constructs/projection-tables';
 import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions';
 import { StreamConsumers } from './constructs/stream-consumers';
-import { pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
+import { ARCHIVE_SOURCE_LAG_METRIC, pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
 import { wireLambda } from './lambda-wiring';
 import { checkRecordAgesAgainstRetention, STREAM_CONSUMERS } from './stream-consumer-settings';
 
@@ -254,6 +254,16 @@ export class CartStack extends Stack {
       description: 'The oldest record not yet delivered to the S3 archive is too old: Firehose cannot write to the bucket.',
       metric: firehoseMetric(archive.deliveryStream, 'DeliveryToS3.DataFreshness', Stats.MAXIMUM),
       threshold: config.alarmArchiveFreshnessSeconds,
+    });
+    // DeliveryToS3.DataFreshness counts from a record's arrival in Firehose, so a delivery stream that reads the events
+    // stream too slowly looks fresh while it falls hours behind. For a Kinesis data stream source AWS documents
+    // KinesisMillisBehindLatest: how far the last record read is behind the newest record of the stream (Firehose
+    // developer guide, "Monitoring with CloudWatch metrics", data ingestion through Kinesis Data Streams; unit ms).
+    alarms.add({
+      name: 'archive-source-lag',
+      description: 'Firehose reads the events stream too slowly: the archive falls behind the stream and, past its retention, would miss events.',
+      metric: firehoseMetric(archive.deliveryStream, ARCHIVE_SOURCE_LAG_METRIC, Stats.MAXIMUM),
+      threshold: config.alarmArchiveSourceLagMs,
     });
 
     Validations.of(this).acknowledge({

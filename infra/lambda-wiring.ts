@@ -47,6 +47,11 @@ function allowObjects(fn: NodejsFunction, actions: string[], bucket: Bucket, pre
   });
 }
 
+/** s3:ListBucket on the bucket, only for keys under a prefix (the s3:prefix condition key). */
+function listUnderPrefix(fn: NodejsFunction, bucket: Bucket, prefix: string): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${prefix}*` } } }));
+}
+
 function readEventStore(fn: NodejsFunction, { eventStore }: WiringResources): void {
   fn.addEnvironment(ENV.eventStoreTable, eventStore.tableName);
   allow(fn, ['dynamodb:Query', 'dynamodb:GetItem'], [eventStore.tableArn]);
@@ -122,6 +127,11 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
   replayObject: (fn, resources) => {
     replayEnvironment(fn, resources);
     allowObjects(fn, ['s3:GetObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+    // An object listed by the Map and gone by the read must answer NoSuchKey (ArchiveObjectMissing), not 403: S3
+    // answers a missing key with 404 only to a caller allowed s3:ListBucket (S3 API reference, GetObject,
+    // "Permissions"), and evaluates that ListBucket with the requested key as s3:prefix, so a listing limited to the
+    // archive's prefix is enough (and lists nothing else of the bucket).
+    listUnderPrefix(fn, resources.archive, ARCHIVE_EVENTS_PREFIX);
     // Sets bad lines aside: replay-rejects/<execution>/<archive key>.
     allowObjects(fn, ['s3:PutObject'], resources.archive, REPLAY_REJECTS_PREFIX);
     readEventStore(fn, resources);
