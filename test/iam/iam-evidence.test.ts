@@ -274,6 +274,9 @@ describe('IAM for the calls AWS services make on the stack\'s behalf (documented
         for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
           checks.push({ who, ...role, action, resource: `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${name}/ScanSegments:child-1` });
         }
+        // Redriving a failed execution restarts its Map Run's child executions, and the machine describes its own.
+        checks.push({ who, ...role, action: 'states:RedriveExecution', resource: `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${name}/ScanSegments:child-1` });
+        checks.push({ who, ...role, action: 'states:DescribeExecution', resource: `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${name}:replay-1` });
       }
       // Logging to CloudWatch Logs goes through vended log deliveries, which take no resource-level permissions.
       for (const action of ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups']) {
