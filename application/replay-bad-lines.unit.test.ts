@@ -62,7 +62,7 @@ function archiveOf(objects: Map<string, string>): ArchiveObjects {
 }
 
 function plan(input: Record<string, unknown> = {}, executionName = 'replay-1'): ReplayPlan {
-  const result = planReplay({ input: { target: 'projections', ...input }, executionName, startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity']);
+  const result = planReplay({ input: { target: 'projections', ...input }, executionName, startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity'], { retireAfterSeconds: 31 });
   if (!result.valid) throw new Error(result.cause);
   return result.replay;
 }

@@ -11,7 +11,7 @@ Replays the S3 archive through the "replay" state machine.
   --rebuild                    blue/green: build a new generation of those read models from the archive beside the
                                live one, catch it up, switch readers over; the live one serves throughout (target
                                projections only). Progress names the phase: prepare, replay, catch up, switch, retire
-  --retire-after SECONDS       with --rebuild: keep the old generation readable this long after the switch (default 300)
+  --retire-after SECONDS       with --rebuild: keep the old generation readable this long after the switch (default: the longest consumer or replay step timeout plus the pointer cache: 31 s locally, 901 s on AWS)
   --dry-run                    read and check everything, change nothing (bad lines are still set aside and counted)
   --max-bad-lines N            fail (TooManyBadLines) when more than N lines could not be replayed (default: no limit)
   --max-bad-lines-percent P    the same, as a percentage of the lines read

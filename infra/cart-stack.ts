@@ -19,6 +19,8 @@ import { ProjectionTables } from './constructs/projection-tables';
 import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions';
 import { StreamConsumers } from './constructs/stream-consumers';
 import { ARCHIVE_SOURCE_LAG_METRIC, pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
+import { defaultRetireAfterSeconds } from '../application/replay';
+import { readAslRequirements } from './asl-definition';
 import { wireLambda } from './lambda-wiring';
 import { checkRecordAgesAgainstRetention, STREAM_CONSUMERS } from './stream-consumer-settings';
 
@@ -28,6 +30,11 @@ export interface CartStackProps extends StackProps {
 
 /** The state machines of statemachines/, by the name the local stack gives them. */
 export const STATE_MACHINE_FILES = { replay: 'statemachines/replay.asl.json', backfill: 'statemachines/backfill.asl.json' } as const;
+
+/** The replay's object step: a replay into the projections writes through it. */
+const REPLAY_OBJECT_PLACEHOLDER = 'ReplayObjectFunctionArn';
+/** Lambda's timeout when a function sets none. */
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
 /**
  * The whole system on AWS. Env-agnostic (no account or region, no lookups): it synthesizes offline and deploys
@@ -110,8 +117,17 @@ export class CartStack extends Stack {
       },
     });
 
+    // A rebuild's default wait before retiring the old generation covers what it guards, as this template has it: the
+    // longest consumer invocation or replay object step that may have started before the switch, plus the pointer cache.
+    const retireAfterSecondsDefault = defaultRetireAfterSeconds(
+      Math.max(
+        ...STREAM_CONSUMERS.map((consumer) => functions.get(consumer.lambda).timeout?.toSeconds() ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS),
+        readAslRequirements(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay)).taskTimeoutSeconds[REPLAY_OBJECT_PLACEHOLDER] ?? 0,
+      ),
+    );
     for (const [name, fn] of functions.functions) {
       wireLambda(name, fn, {
+        retireAfterSecondsDefault,
         eventStore: eventStore.table,
         idempotency: eventStore.idempotencyTable,
         eventsStream: events.stream,

@@ -87,6 +87,15 @@ describe('one source of truth for the wiring', () => {
     }
   });
 
+  test('a rebuild\'s default retireAfterSeconds is derived from this template: longest consumer timeout or replay object step, plus the pointer cache', () => {
+    const functions = resourcesOf('AWS::Lambda::Function');
+    const consumerTimeouts = Object.values(KINESIS_CONSUMERS).map((c) => functions[functionId(c.lambda)]!.Properties.Timeout as number);
+    const objectStep = readAslRequirements(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay)).taskTimeoutSeconds.ReplayObjectFunctionArn!;
+    expect(objectStep).toBe(900);
+    const expected = Math.max(...consumerTimeouts, objectStep) + 1;
+    expect(functions[functionId('replayPlan')]!.Properties.Environment.Variables[ENV.retireAfterSecondsDefault]).toBe(String(expected));
+  });
+
   test('the HTTP API has exactly the routes of lambdas/http-routes.ts, each on its Lambda and behind IAM authorization', () => {
     const integrations = resourcesOf('AWS::ApiGatewayV2::Integration');
     const routes = Object.values(resourcesOf('AWS::ApiGatewayV2::Route')).map((route) => route.Properties);

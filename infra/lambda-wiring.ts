@@ -25,6 +25,8 @@ export interface WiringResources {
   readonly consumerPositions: Table;
   readonly archive: Bucket;
   readonly cdcDeadLetterQueue: Queue;
+  /** A rebuild's default retireAfterSeconds, derived from this template's timeouts (infra/cart-stack.ts). */
+  readonly retireAfterSecondsDefault: number;
 }
 
 type Wire = (fn: NodejsFunction, resources: WiringResources) => void;
@@ -114,7 +116,10 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
 
   // The replay and backfill steps (statemachines/) share one module per machine that builds all its adapters at
   // load, so each step gets every variable of its module; grants stay per step.
-  replayPlan: (fn, resources) => replayEnvironment(fn, resources),
+  replayPlan: (fn, resources) => {
+    replayEnvironment(fn, resources);
+    fn.addEnvironment(ENV.retireAfterSecondsDefault, String(resources.retireAfterSecondsDefault));
+  },
   replayGenerations: (fn, resources) => {
     replayEnvironment(fn, resources);
     // Moves the generation pointer (a conditional Put of one cart-summary item) and catches the new generation up:
