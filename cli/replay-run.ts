@@ -152,30 +152,73 @@ export async function runWithProgress(target: Target, machine: string, input: un
 }
 
 /**
- * The phases of a run, by the state the execution entered last (statemachines/*.asl.json). A blue/green rebuild
- * shows each of its steps; a state not listed shows by its name.
+ * The phases of a run, by the state the execution entered last (statemachines/*.asl.json), in words: the CLI's
+ * progress line and the console show these. Every state of every definition has its words (a test holds that).
  */
 export const PHASES: Readonly<Record<string, string>> = {
   PlanReplay: 'planning',
+  PlanBackfill: 'planning',
+  IsInputValid: 'planning',
+  InvalidInput: 'refusing the input',
+  RebuildRequested: 'planning',
   PrepareGeneration: 'preparing a new generation (the live one keeps serving)',
   ReplayObjects: 'replaying the archive',
   ReplayObject: 'replaying the archive',
   RecordObjectFailure: 'replaying the archive',
   SummarizeReplay: 'summarizing',
+  DidReplaySucceed: 'summarizing',
+  ReplayFailed: 'failing: see the failure report',
+  ReplayDone: 'finishing',
   CatchUpGeneration: 'catching the new generation up with the event store',
   SwitchGeneration: 'switching readers to the new generation',
   WaitBeforeRetire: 'switched; the old generation stays readable until it is retired',
   RetireGeneration: 'retiring the old generation',
+  RetireFailed: 'failing: the old generation could not be retired (readers already use the new one)',
   AbandonFailedRebuild: 'abandoning the new generation (the live one keeps serving)',
   AbandonRebuildAfterError: 'abandoning the new generation (the live one keeps serving)',
-  PlanBackfill: 'planning',
+  RebuildFailed: 'failing: the new generation was abandoned (the live one keeps serving)',
+  ScanSegments: 'scanning the event store',
+  ScanSegment: 'scanning the event store',
+  SegmentFinished: 'scanning the event store',
+  SegmentDone: 'scanning the event store',
+  RecordSegmentFailure: 'scanning the event store',
+  SummarizeBackfill: 'summarizing',
+  DidBackfillSucceed: 'summarizing',
+  BackfillFailed: 'failing: see the failure report',
+  BackfillDone: 'finishing',
 };
 
-/** The phase a running execution is in: the last state it entered, from its history (newest first). */
-export async function currentPhase(client: SFNClient, executionArn: string): Promise<string | undefined> {
+/**
+ * The phase a running execution is in: the last state it entered, from its history (newest first). In a rebuild's
+ * wait before retiring, it says how long the old generation has left (the state's input carries retireAfterSeconds).
+ */
+export async function currentPhase(client: SFNClient, executionArn: string, now = Date.now()): Promise<string | undefined> {
   const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 25 })).catch(() => ({ events: [] }));
-  const entered = events?.find((event) => event.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
-  return entered === undefined ? undefined : (PHASES[entered] ?? entered);
+  const entered = events?.find((event) => event.stateEnteredEventDetails?.name);
+  const name = entered?.stateEnteredEventDetails?.name;
+  if (name === undefined) return undefined;
+  const words = PHASES[name] ?? name;
+  if (name !== 'WaitBeforeRetire') return words;
+  const left = retireTimeLeftMs(entered!.stateEnteredEventDetails!.input, entered!.timestamp, now);
+  return left === undefined ? words : `${words}: retiring in ${duration(left)}`;
+}
+
+/** From the wait state's input (`replay.retireAfterSeconds`) and when it was entered. */
+export function retireTimeLeftMs(stateInput: string | undefined, enteredAt: Date | undefined, now: number): number | undefined {
+  if (!stateInput || !enteredAt) return undefined;
+  try {
+    const seconds = (JSON.parse(stateInput) as { replay?: { retireAfterSeconds?: unknown } }).replay?.retireAfterSeconds;
+    return typeof seconds === 'number' ? Math.max(0, enteredAt.getTime() + seconds * 1000 - now) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** m:ss (or h:mm:ss) */
+export function duration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${m}:${String(s).padStart(2, '0')}`;
 }
 
 export function progressLine(counts: { total?: number; succeeded?: number; failed?: number } | undefined, elapsedMs: number, unit: string, phase?: string): string {
