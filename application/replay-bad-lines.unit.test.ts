@@ -155,6 +155,11 @@ describe('summarizeReplay', () => {
     }
   });
 
+  it('says which part of the run its duration and rate cover: a rebuild goes on after the summary', () => {
+    expect(summarizeReplay(plan({ rebuild: true }), [child({})], undefined, 1000, 'archive').summary.rateCovers).toMatch(/archive replay only; the catch-up, the switch, the wait before retiring and the retirement come after/);
+    expect(summarizeReplay(plan(), [child({})], undefined, 1000, 'archive').summary.rateCovers).toMatch(/the whole replay/);
+  });
+
   it('says plainly that an empty window replayed nothing', () => {
     const result = summarizeReplay(plan({ from: '2001-01-01T00:00:00Z', to: '2001-01-01T05:00:00Z' }), [], undefined, 1000, 'archive');
     expect(result.succeeded && result.summary.note).toMatch(/nothing was replayed: the window 2001-01-01T00:00:00Z \.\. 2001-01-01T05:00:00Z holds no archive object/);

@@ -151,6 +151,7 @@ function renderFollowed(execution) {
           h('progress', { id: 'map-run-progress', max: Math.max(run.total, 1), value: done }),
         )
       : h('p', { class: 'muted' }, execution.status === 'RUNNING' ? 'Planning…' : 'No Map Run (the plan stopped the run, or there was nothing to do).'),
+    execution.notes ? h('ul', { class: 'notes', id: 'run-notes' }, execution.notes.map((note) => h('li', {}, note))) : null,
     execution.output !== undefined ? h('div', {}, h('h3', {}, 'Output'), outputTable(execution.output)) : null,
     execution.error ? h('div', { class: 'failure' }, h('h3', {}, 'Failure'), h('p', {}, h('strong', {}, execution.error)), h('pre', {}, typeof execution.cause === 'string' ? execution.cause : json(execution.cause))) : null,
   );
