@@ -11,11 +11,12 @@ import { S3ArchiveObjects } from '../adapters/s3/replay-archive';
 import { redriveDeadLetters } from '../application/dead-letter-redrive';
 import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
+import { portInForce, portsInForce } from './ports';
 import { localRedrivers } from '../local/console/redrivers';
 
 const USAGE = `usage: cdc-cart <command> [options]
 
-Looks inside the local stack (npm start): the same read side as the console at http://127.0.0.1:3000/console.
+Looks inside the local stack (npm start): the same read side as the console at http://127.0.0.1:${portInForce('api')}/console.
 
 Commands:
   events [--follow] [--cart ID] [--json]   the Kinesis stream from its oldest record, one line per event;
@@ -33,7 +34,8 @@ Options:
   -h, --help                               this text (cdc-cart <command> --help for a command)
 
 Ports and the data folder come from API_PORT, KINESIS_PORT, DYNAMODB_PORT, S3_PORT, STEPFUNCTIONS_PORT and
-LOCAL_DATA_DIR, as for npm start. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+LOCAL_DATA_DIR, as for npm start. In force now: ${portsInForce()}.
+Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
 const DELEGATED: Record<string, string> = { replay: 'replay.ts', backfill: 'backfill.ts', 'dead-letters': 'dead-letters.ts' };
 

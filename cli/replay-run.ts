@@ -12,6 +12,7 @@ import {
 import type { z } from 'zod';
 import { BackfillInput } from '../application/backfill';
 import { describeIssues } from '../application/replay';
+import { portInForce } from './ports';
 
 // The SDK's notice about future Node.js releases is noise on an operator's terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -42,7 +43,7 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_USAGE = `
 Where it runs:
-  (default)                  the local endpoint on 127.0.0.1:$STEPFUNCTIONS_PORT (8083), state machine "<machine>"
+  (default)                  the local endpoint on 127.0.0.1:${portInForce('stepfunctions')} (STEPFUNCTIONS_PORT), state machine "<machine>"
   --aws                      AWS, with the usual credential chain (AWS_PROFILE, AWS_REGION, ...)
   --stage NAME               on AWS: the state machine named "NAME-<machine>" (as infra/ deploys it)
   --state-machine-arn ARN    this state machine, wherever it is (env <MACHINE>_STATE_MACHINE_ARN too)
@@ -54,7 +55,7 @@ Where it runs:
 export async function resolveTarget(machine: 'replay' | 'backfill', options: { aws?: boolean; stage?: string; 'state-machine-arn'?: string; region?: string }): Promise<Target> {
   const explicitArn = options['state-machine-arn'] ?? process.env[`${machine.toUpperCase()}_STATE_MACHINE_ARN`];
   if (!options.aws && !explicitArn?.includes(':states:')) {
-    const port = process.env.STEPFUNCTIONS_PORT || '8083';
+    const port = portInForce('stepfunctions');
     const client = new SFNClient({
       endpoint: `http://127.0.0.1:${port}`,
       region: 'us-east-1',
