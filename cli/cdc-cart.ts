@@ -176,11 +176,13 @@ async function redrive(config: LocalConfig, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help) return help('dead-letters redrive ID... | --all', 'Redrives dead letters by id (see dead-letters --json or the console), or all pending ones, oldest first.');
   const inbox = new JsonLinesDeadLetterInbox(localDeadLetterFile(config));
-  if (Boolean(values.all) === positionals.length > 0) {
+  if (values.all && positionals.length > 0) throw new UsageError('dead-letters redrive takes letter ids or --all, not both');
+  if (!values.all && positionals.length === 0) {
+    // Without ids: the pending letters and their ids, to choose from (docs/cli.md).
     const pending = await inbox.pending();
-    process.stderr.write(`dead-letters redrive takes letter ids, or --all. Pending letters (${pending.length}):\n`);
-    for (const letter of pending) process.stderr.write(`  ${letter.id}  ${letter.failedAt}  ${letter.source}  ${letter.reason}\n`);
-    return 2;
+    process.stdout.write(`${pending.length} pending letter(s)${pending.length > 0 ? '; redrive some with: cdc-cart dead-letters redrive ID... (or --all)' : ''}\n`);
+    for (const letter of pending) process.stdout.write(`  ${letter.id}  ${letter.failedAt}  ${letter.source}  ${letter.reason}\n`);
+    return 0;
   }
   const kinesis = kinesisClient();
   const outcomes = await redriveDeadLetters(inbox, localRedrivers(config, kinesis, new KinesisStreamTail(kinesis, config.resources.eventsStream), dynamoDbStreamsClient()), values.all ? 'all' : positionals);
