@@ -4,6 +4,7 @@ import {
   GetExecutionHistoryCommand,
   ListMapRunsCommand,
   ListStateMachinesCommand,
+  RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -38,6 +39,7 @@ export const COMMON_OPTIONS = {
   'state-machine-arn': { type: 'string' },
   region: { type: 'string' },
   name: { type: 'string' },
+  redrive: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -49,6 +51,10 @@ Where it runs:
   --state-machine-arn ARN    this state machine, wherever it is (env <MACHINE>_STATE_MACHINE_ARN too)
   --region REGION            AWS region (default: AWS_REGION)
   --name NAME                execution name (default: <machine>-<timestamp>)
+  --redrive EXECUTION_ARN    redrive a failed, timed-out or aborted execution instead of starting one: it goes on
+                             from the state that failed, re-running only the failed children of its Map Run, with
+                             the same input, and is followed like a new run (on AWS; the local endpoint refuses it
+                             plainly, docs/replay-and-backfill.md, "Redriving a failed execution": start the run again, it is idempotent)
   -h, --help                 this text`;
 
 /** Finds the state machine: explicit ARN, else the local one by name, else on AWS by (stage-prefixed) name. */
@@ -56,11 +62,7 @@ export async function resolveTarget(machine: 'replay' | 'backfill', options: { a
   const explicitArn = options['state-machine-arn'] ?? process.env[`${machine.toUpperCase()}_STATE_MACHINE_ARN`];
   if (!options.aws && !explicitArn?.includes(':states:')) {
     const port = portInForce('stepfunctions');
-    const client = new SFNClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localClient(port);
     return { client, stateMachineArn: explicitArn ?? `arn:aws:states:us-east-1:000000000000:stateMachine:${machine}`, where: `local endpoint 127.0.0.1:${port}` };
   }
   const client = new SFNClient(options.region ? { region: options.region } : {});
@@ -113,6 +115,39 @@ export async function runWithProgress(target: Target, machine: string, input: un
   const out = options.out ?? process.stdout;
   const { executionArn } = await startExecution(target, machine, input, options.executionName);
   out.write(`started ${executionArn}\n  on ${target.where}, input ${JSON.stringify(input)}\n`);
+  return followWithProgress(target, executionArn, options);
+}
+
+/**
+ * RedriveExecution (Step Functions API): the execution goes on from its unsuccessful state with the same input and
+ * ARN, a failed Map Run re-running only its failed children; then it is followed like a new run.
+ */
+export async function redriveWithProgress(target: Pick<Target, 'client' | 'where'>, executionArn: string, options: RunOptions): Promise<DescribeExecutionCommandOutput> {
+  const out = options.out ?? process.stdout;
+  if (!/^arn:aws[a-z-]*:states:[^:]*:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
+    throw new UsageError(`--redrive takes an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>), got "${executionArn}"`);
+  }
+  const { redriveDate } = await target.client.send(new RedriveExecutionCommand({ executionArn }));
+  out.write(`redriven ${executionArn}\n  on ${target.where}${redriveDate ? ` at ${redriveDate.toISOString()}` : ''}\n`);
+  return followWithProgress(target, executionArn, options);
+}
+
+/** Where a redrive goes: the local endpoint, or with --aws the execution's own region. */
+export function redriveTarget(executionArn: string, options: { aws?: boolean; region?: string }): Pick<Target, 'client' | 'where'> {
+  if (!options.aws) {
+    const port = portInForce('stepfunctions');
+    return { client: localClient(port), where: `local endpoint 127.0.0.1:${port}` };
+  }
+  const region = options.region ?? executionArn.split(':')[3];
+  return { client: new SFNClient(region ? { region } : {}), where: 'AWS' };
+}
+
+function localClient(port: string): SFNClient {
+  return new SFNClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+async function followWithProgress(target: Pick<Target, 'client'>, executionArn: string, options: RunOptions): Promise<DescribeExecutionCommandOutput> {
+  const out = options.out ?? process.stdout;
 
   let interrupted = false;
   const onSignal = () => {

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { replayInputFromFlags } from './replay-options';
-import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress } from './replay-run';
+import { COMMON_OPTIONS, COMMON_USAGE, fail, redriveTarget, redriveWithProgress, report, resolveTarget, runWithProgress } from './replay-run';
 
 const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild [--retire-after SECONDS]] [--projections a,b] [--dry-run]
+       npm run replay -- --redrive EXECUTION_ARN [--aws]
 
 Replays the S3 archive through the "replay" state machine.
   --target projections|stream  apply to the read models, or republish to the stream flagged replayed
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.redrive !== undefined) {
+    const execution = await redriveWithProgress(redriveTarget(values.redrive, values), values.redrive, { unit: 'objects' });
+    process.exitCode = report(execution);
     return;
   }
   // The state machine validates too; checking here first names the flag and starts nothing (exit 2).

@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { replayInputFromFlags, type ReplayFlags } from '../../cli/replay-options';
 import { backfillInputFromFlags, currentPhase, durationNotes, plainNotes, resolveTarget, startExecution, type BackfillFlags, type Target } from '../../cli/replay-run';
 
@@ -16,6 +16,8 @@ export interface ExecutionView {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: unknown;
+  /** Whether a redrive may be asked for, and if not why (DescribeExecution's redriveStatus and its reason). */
+  readonly redrive?: { readonly status: string; readonly reason?: string };
   /** While running: the phase, by the state entered last (a rebuild's prepare, replay, catch-up, switch, retire). */
   readonly phase?: string;
   /** A finished run in words, as the CLI says them: duplicates apart from bad lines, how long it took in all. */
@@ -34,6 +36,13 @@ export class ConsoleExecutions {
   async start(machine: MachineName, flags: ReplayFlags & BackfillFlags & { name?: string }): Promise<{ executionArn: string; name: string }> {
     const input = machine === 'replay' ? replayInputFromFlags(flags) : backfillInputFromFlags(flags);
     return startExecution(await this.target(machine), machine, input, flags.name || undefined);
+  }
+
+  /** RedriveExecution, as `cdc-cart replay --redrive ARN` sends it (the local endpoint refuses it plainly). */
+  async redrive(executionArn: string): Promise<{ executionArn: string }> {
+    const { client } = await this.target(machineOf(executionArn));
+    await client.send(new RedriveExecutionCommand({ executionArn }));
+    return { executionArn };
   }
 
   /** The newest executions of both machines, newest first. */
@@ -69,6 +78,7 @@ export class ConsoleExecutions {
       status: execution.status ?? 'UNKNOWN',
       ...(phase ? { phase } : {}),
       ...(notes.length > 0 ? { notes } : {}),
+      ...(execution.redriveStatus ? { redrive: { status: execution.redriveStatus, ...(execution.redriveStatusReason ? { reason: execution.redriveStatusReason } : {}) } } : {}),
       ...(execution.startDate ? { startDate: execution.startDate.toISOString() } : {}),
       ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
       ...(execution.input !== undefined ? { input: parseJson(execution.input) } : {}),

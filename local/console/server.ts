@@ -118,6 +118,26 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
       },
     },
     {
+      method: 'POST',
+      pattern: /^\/executions\/([^/]+)\/redrive$/,
+      run: async (_request, _url, [arn], response) => {
+        try {
+          machineOf(arn!);
+        } catch (error) {
+          throw new ClientError(400, 'INVALID_EXECUTION_ARN', (error as Error).message);
+        }
+        try {
+          const redriven = await executions.redrive(arn!);
+          response.statusCode = 202;
+          return redriven;
+        } catch (error) {
+          const name = (error as Error).name;
+          if (name === 'ExecutionNotRedrivable' || name === 'ExecutionDoesNotExist') throw new ClientError(name === 'ExecutionDoesNotExist' ? 404 : 409, name === 'ExecutionDoesNotExist' ? 'EXECUTION_NOT_FOUND' : 'EXECUTION_NOT_REDRIVABLE', (error as Error).message);
+          throw error;
+        }
+      },
+    },
+    {
       method: 'GET',
       pattern: /^\/executions\/([^/]+)$/,
       run: async (_request, _url, [arn]) => {
