@@ -63,7 +63,7 @@ describe('CartSequencer', () => {
       ),
       { numRuns: 60 },
     );
-  });
+  }, 30_000);
 
   it('catches a gap up from the event store, and says which events were duplicates', async () => {
     const { store } = await storeWith({ cart: 5 });

@@ -7,7 +7,7 @@ import type { EventEnvelope } from '../domain/events';
 import { archivedLines, awaitStreamReadersCaughtUp, eventLogLines, eventually, putEnvelopes } from './support/consumers';
 import { api, testStack } from './support/local-stack';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ARCHIVE_KEY = /^events\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.jsonl$/;
 
