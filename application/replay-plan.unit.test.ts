@@ -9,10 +9,10 @@ const plan = (input: unknown, retireAfterSeconds: number) =>
 describe('a rebuild\'s default wait before retiring the old generation', () => {
   test('covers the longest invocation that may have started before the switch, plus the pointer cache', () => {
     expect(POINTER_CACHE_MS).toBe(1_000);
-    expect(defaultRetireAfterSeconds(900)).toBe(901);
+    expect(defaultRetireAfterSeconds(900, POINTER_CACHE_MS)).toBe(901);
     expect(defaultRetireAfterSeconds(30, 1_500)).toBe(32);
-    expect(defaultRetireAfterSeconds(86_400)).toBe(43_200);
-    expect(() => defaultRetireAfterSeconds(1.5)).toThrow(/whole number/);
+    expect(defaultRetireAfterSeconds(86_400, POINTER_CACHE_MS)).toBe(43_200);
+    expect(() => defaultRetireAfterSeconds(1.5, POINTER_CACHE_MS)).toThrow(/whole number/);
   });
 
   test('the plan takes the deployment\'s default unless the input names one', () => {

@@ -2,17 +2,17 @@ import { z } from 'zod';
 import { EventEnvelope } from '../domain/events';
 import type { ApplyCounts, ArchiveObjects, EventRepublisher, ReplayProjections } from './replay-ports';
 import { countByReason, readArchiveLines, rejectsBody, rejectsKeyOf, rejectsPrefixOf, type BadLineReason } from './replay-lines';
-import { POINTER_CACHE_MS } from './generations';
 import { hourWindow, isKeyInWindow, listingPrefix, type HourWindow } from './replay-window';
 
 /**
  * How long the old generation of a rebuild stays readable after the switch unless the input says otherwise, from
  * what the wait guards: an invocation that started before the switch (a consumer batch, a replay step) may still
  * write or read the old generation until it ends, which its timeout bounds, and a process re-reads the pointer only
- * once its cache (POINTER_CACHE_MS) expires. The deployment knows both: infra/ derives it from the template's
+ * once its cache (POINTER_CACHE_MS, application/generations.ts; passed in, so that the replay's and backfill's
+ * handlers do not import the projections) expires. The deployment knows both: infra/ derives it from the template's
  * timeouts, the local stack from the local invocation budget (docs/replay-and-backfill.md).
  */
-export function defaultRetireAfterSeconds(longestInvocationSeconds: number, pointerCacheMs: number = POINTER_CACHE_MS): number {
+export function defaultRetireAfterSeconds(longestInvocationSeconds: number, pointerCacheMs: number): number {
   if (!Number.isInteger(longestInvocationSeconds) || longestInvocationSeconds < 0) throw new RangeError(`longestInvocationSeconds must be a whole number of seconds, not ${longestInvocationSeconds}`);
   return Math.min(MAX_RETIRE_AFTER_SECONDS, longestInvocationSeconds + Math.ceil(pointerCacheMs / 1000));
 }

@@ -19,6 +19,7 @@ import { ProjectionTables } from './constructs/projection-tables';
 import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions';
 import { StreamConsumers } from './constructs/stream-consumers';
 import { ARCHIVE_SOURCE_LAG_METRIC, pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
+import { POINTER_CACHE_MS } from '../application/generations';
 import { defaultRetireAfterSeconds } from '../application/replay';
 import { readAslRequirements } from './asl-definition';
 import { wireLambda } from './lambda-wiring';
@@ -124,6 +125,7 @@ export class CartStack extends Stack {
         ...STREAM_CONSUMERS.map((consumer) => functions.get(consumer.lambda).timeout?.toSeconds() ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS),
         readAslRequirements(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay)).taskTimeoutSeconds[REPLAY_OBJECT_PLACEHOLDER] ?? 0,
       ),
+      POINTER_CACHE_MS,
     );
     for (const [name, fn] of functions.functions) {
       wireLambda(name, fn, {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { POINTER_CACHE_MS } from '../application/generations';
 import { defaultRetireAfterSeconds } from '../application/replay';
 import { ENV } from '../lambdas/environment';
 
@@ -100,7 +101,7 @@ export function handlerEnvironment(config: LocalConfig): Record<string, string> 
     [ENV.localDeadLetterFile]: localDeadLetterFile(config),
     // Locally the wait before retiring guards a local consumer invocation that started before the switch (its
     // budget, LOCAL_INVOCATION_BUDGET_MS) plus the pointer cache: seconds, where AWS's template gives minutes.
-    [ENV.retireAfterSecondsDefault]: String(defaultRetireAfterSeconds(Math.ceil(LOCAL_INVOCATION_BUDGET_MS / 1000))),
+    [ENV.retireAfterSecondsDefault]: String(defaultRetireAfterSeconds(Math.ceil(LOCAL_INVOCATION_BUDGET_MS / 1000), POINTER_CACHE_MS)),
   };
 }
 
