@@ -21,6 +21,8 @@ export interface RecordedCall {
   readonly action: string;
   /** ARN built from the input with the local region and a placeholder account; `*` for actions without resources. */
   readonly resource: string;
+  /** Request context keys a policy condition may test, e.g. `s3:prefix` of a listing. */
+  readonly context?: Record<string, string>;
 }
 
 /** The local emulators accept any account; ARNs built here carry this one, and the evidence test maps names only. */
@@ -58,7 +60,14 @@ export function awsCallRecording(): Pluggable<any, any> | undefined {
         // AccessDenied (S3 API reference, GetObject "Permissions"). Code that treats a missing object as empty needs it.
         const name = (error as { name?: string }).name;
         if ((name === 'NoSuchKey' || name === 'NotFound') && args.input?.Bucket) {
-          sink({ function: functionName, operation, action: 's3:ListBucket', resource: s3Arn(String(args.input.Bucket)) });
+          // S3 evaluates that ListBucket with the requested key as s3:prefix, so a prefix-scoped listing grant serves.
+          sink({
+            function: functionName,
+            operation,
+            action: 's3:ListBucket',
+            resource: s3Arn(String(args.input.Bucket)),
+            ...(args.input.Key !== undefined ? { context: { 's3:prefix': String(args.input.Key) } } : {}),
+          });
         }
         throw error;
       }
@@ -86,7 +95,7 @@ function recordingSink(directory: string): (call: RecordedCall) => void {
 }
 
 type Input = Record<string, any>;
-type IamRequest = { action: string; resource: string };
+type IamRequest = { action: string; resource: string; context?: Record<string, string> };
 
 /** The IAM requests an SDK operation is authorised by (Service Authorization Reference, per service). */
 export function iamRequestsOf(clientName: string, operation: string, input: Input, region: string): IamRequest[] {
@@ -156,6 +165,7 @@ function s3Requests(operation: string, input: Input): IamRequest[] {
     }
     case 'ListObjects':
     case 'ListObjectsV2':
+      return [{ action: 's3:ListBucket', resource: s3Arn(bucket), context: { 's3:prefix': String(input.Prefix ?? '') } }];
     case 'HeadBucket':
       return [{ action: 's3:ListBucket', resource: s3Arn(bucket) }];
     case 'ListObjectVersions':

@@ -29,7 +29,7 @@ describe('iamRequestsOf: the IAM requests that authorise an SDK call', () => {
   });
 
   test('S3 operations map to their IAM actions on the bucket or the object', () => {
-    expect(iamRequestsOf('S3Client', 'ListObjectsV2', { Bucket: 'b', Prefix: 'events/' }, 'eu-west-1')).toEqual([{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b' }]);
+    expect(iamRequestsOf('S3Client', 'ListObjectsV2', { Bucket: 'b', Prefix: 'events/' }, 'eu-west-1')).toEqual([{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: { 's3:prefix': 'events/' } }]);
     expect(iamRequestsOf('S3Client', 'HeadObject', { Bucket: 'b', Key: 'k/1' }, 'eu-west-1')).toEqual([{ action: 's3:GetObject', resource: 'arn:aws:s3:::b/k/1' }]);
     expect(iamRequestsOf('S3Client', 'DeleteObjects', { Bucket: 'b', Delete: { Objects: [{ Key: 'x' }] } }, 'eu-west-1')).toEqual([{ action: 's3:DeleteObject', resource: 'arn:aws:s3:::b/x' }]);
   });

@@ -62,7 +62,7 @@ function archiveOf(objects: Map<string, string>): ArchiveObjects {
 }
 
 function plan(input: Record<string, unknown> = {}, executionName = 'replay-1'): ReplayPlan {
-  const result = planReplay({ input: { target: 'projections', ...input }, executionName, startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity']);
+  const result = planReplay({ input: { target: 'projections', ...input }, executionName, startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity'], { retireAfterSeconds: 31 });
   if (!result.valid) throw new Error(result.cause);
   return result.replay;
 }
@@ -153,6 +153,11 @@ describe('summarizeReplay', () => {
       expect(result.error).toBe('TooManyBadLines');
       expect(JSON.parse(result.cause)).toMatchObject({ message: expect.stringMatching(/3 .*could not be replayed.*s3:\/\/archive\/replay-rejects\//), summary: { badLines: { notReplayable: 3 } } });
     }
+  });
+
+  it('says which part of the run its duration and rate cover: a rebuild goes on after the summary', () => {
+    expect(summarizeReplay(plan({ rebuild: true }), [child({})], undefined, 1000, 'archive').summary.rateCovers).toMatch(/archive replay only; the catch-up, the switch, the wait before retiring and the retirement come after/);
+    expect(summarizeReplay(plan(), [child({})], undefined, 1000, 'archive').summary.rateCovers).toMatch(/the whole replay/);
   });
 
   it('says plainly that an empty window replayed nothing', () => {

@@ -79,7 +79,7 @@ function inMemoryArchive(objects: Map<string, string>): ArchiveObjects {
 }
 
 function plan(): ReplayPlan {
-  const result = planReplay({ input: { target: 'projections' }, executionName: 'test', startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity']);
+  const result = planReplay({ input: { target: 'projections' }, executionName: 'test', startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity'], { retireAfterSeconds: 31 });
   if (!result.valid) throw new Error(result.cause);
   return result.replay;
 }

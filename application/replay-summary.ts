@@ -51,8 +51,12 @@ export interface ReplaySummary {
   /** Lines set aside instead of replayed: per reason, and where (`s3://<archive bucket>/replay-rejects/<execution>/`). */
   readonly badLines: BadLinesSummary;
   readonly failedObjects: number;
+  /** From the start of the execution to this summary: the plan and the archive replay. */
   readonly durationMs: number;
+  /** eventsRead over durationMs. */
   readonly eventsPerSecond: number;
+  /** Which part of the run durationMs and eventsPerSecond cover, in words (a rebuild goes on after the summary). */
+  readonly rateCovers: string;
   /** Said plainly when nothing was replayed because the window holds no archive object. */
   readonly note?: string;
 }
@@ -138,6 +142,9 @@ export function summarizeReplay(
     failedObjects: failures.length,
     durationMs,
     eventsPerSecond: durationMs > 0 ? Math.round((totals.eventsRead * 1000) / durationMs) : 0,
+    rateCovers: replay.rebuild
+      ? 'the plan and the archive replay only; the catch-up, the switch, the wait before retiring and the retirement come after (the execution\'s whole duration is its start to its end)'
+      : 'the whole replay, from its start to this summary',
     ...(totals.objects === 0 && failures.length === 0 ? { note: emptyWindowNote(replay, totals.objectsOutsideWindow) } : {}),
   };
   const step = StepFailure.safeParse(stepFailure);

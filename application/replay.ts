@@ -4,8 +4,18 @@ import type { ApplyCounts, ArchiveObjects, EventRepublisher, ReplayProjections }
 import { countByReason, readArchiveLines, rejectsBody, rejectsKeyOf, rejectsPrefixOf, type BadLineReason } from './replay-lines';
 import { hourWindow, isKeyInWindow, listingPrefix, type HourWindow } from './replay-window';
 
-/** The old generation of a rebuild stays readable this long after the switch unless the input says otherwise. */
-export const DEFAULT_RETIRE_AFTER_SECONDS = 300;
+/**
+ * How long the old generation of a rebuild stays readable after the switch unless the input says otherwise, from
+ * what the wait guards: an invocation that started before the switch (a consumer batch, a replay step) may still
+ * write or read the old generation until it ends, which its timeout bounds, and a process re-reads the pointer only
+ * once its cache (POINTER_CACHE_MS, application/generations.ts; passed in, so that the replay's and backfill's
+ * handlers do not import the projections) expires. The deployment knows both: infra/ derives it from the template's
+ * timeouts, the local stack from the local invocation budget (docs/replay-and-backfill.md).
+ */
+export function defaultRetireAfterSeconds(longestInvocationSeconds: number, pointerCacheMs: number): number {
+  if (!Number.isInteger(longestInvocationSeconds) || longestInvocationSeconds < 0) throw new RangeError(`longestInvocationSeconds must be a whole number of seconds, not ${longestInvocationSeconds}`);
+  return Math.min(MAX_RETIRE_AFTER_SECONDS, longestInvocationSeconds + Math.ceil(pointerCacheMs / 1000));
+}
 /** The replay state machine's own timeout is a day. */
 const MAX_RETIRE_AFTER_SECONDS = 43_200;
 
@@ -69,6 +79,7 @@ export type PlanResult =
 export function planReplay(
   request: { input: unknown; executionName: string; startedAt: string },
   knownProjections: readonly string[],
+  defaults: { readonly retireAfterSeconds: number },
 ): PlanResult {
   const parsed = ReplayInput.safeParse(request.input);
   if (!parsed.success) return invalid(describeIssues(parsed.error));
@@ -84,7 +95,7 @@ export function planReplay(
       target: input.target,
       projections: input.target === 'projections' ? [...new Set(input.projections ?? knownProjections)] : [],
       rebuild: input.rebuild ?? false,
-      retireAfterSeconds: input.retireAfterSeconds ?? DEFAULT_RETIRE_AFTER_SECONDS,
+      retireAfterSeconds: input.retireAfterSeconds ?? defaults.retireAfterSeconds,
       dryRun: input.dryRun ?? false,
       ...(input.from === undefined ? {} : { from: input.from }),
       ...(input.to === undefined ? {} : { to: input.to }),

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { backfillInputFromFlags, COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress } from './replay-run';
+import { backfillInputFromFlags, COMMON_OPTIONS, COMMON_USAGE, fail, redriveTarget, redriveWithProgress, report, resolveTarget, runWithProgress } from './replay-run';
 
 const USAGE = `usage: npm run backfill -- [--segments N] [--dry-run]
 
@@ -13,6 +13,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { ...COMMON_OPTIONS, segments: { type: 'string' }, 'dry-run': { type: 'boolean' } }, allowPositionals: false });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.redrive !== undefined) {
+    process.exitCode = report(await redriveWithProgress(redriveTarget(values.redrive, values), values.redrive, { unit: 'segments' }));
     return;
   }
   const input = backfillInputFromFlags(values);

@@ -19,11 +19,12 @@ import { PROBE_CART_ID_PREFIX } from '../domain/cart';
 import { localPipelineProbe } from '../local/verify/local-pipeline-probe';
 import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
+import { portInForce, portsInForce } from './ports';
 import { localRedrivers } from '../local/console/redrivers';
 
 const USAGE = `usage: cdc-cart <command> [options]
 
-Looks inside the local stack (npm start): the same read side as the console at http://127.0.0.1:3000/console.
+Looks inside the local stack (npm start): the same read side as the console at http://127.0.0.1:${portInForce('api')}/console.
 
 Commands:
   events [--follow] [--cart ID] [--json]   the Kinesis stream from its oldest record, one line per event;
@@ -46,7 +47,8 @@ Options:
   -h, --help                               this text (cdc-cart <command> --help for a command)
 
 Ports and the data folder come from API_PORT, KINESIS_PORT, DYNAMODB_PORT, S3_PORT, STEPFUNCTIONS_PORT and
-LOCAL_DATA_DIR, as for npm start. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+LOCAL_DATA_DIR, as for npm start. In force now: ${portsInForce()}.
+Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
 const DELEGATED: Record<string, string> = { replay: 'replay.ts', backfill: 'backfill.ts', 'dead-letters': 'dead-letters.ts' };
 
@@ -258,11 +260,13 @@ async function redrive(config: LocalConfig, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help) return help('dead-letters redrive ID... | --all', 'Redrives dead letters by id (see dead-letters --json or the console), or all pending ones, oldest first.');
   const inbox = new JsonLinesDeadLetterInbox(localDeadLetterFile(config));
-  if (Boolean(values.all) === positionals.length > 0) {
+  if (values.all && positionals.length > 0) throw new UsageError('dead-letters redrive takes letter ids or --all, not both');
+  if (!values.all && positionals.length === 0) {
+    // Without ids: the pending letters and their ids, to choose from (docs/cli.md).
     const pending = await inbox.pending();
-    process.stderr.write(`dead-letters redrive takes letter ids, or --all. Pending letters (${pending.length}):\n`);
-    for (const letter of pending) process.stderr.write(`  ${letter.id}  ${letter.failedAt}  ${letter.source}  ${letter.reason}\n`);
-    return 2;
+    process.stdout.write(`${pending.length} pending letter(s)${pending.length > 0 ? '; redrive some with: cdc-cart dead-letters redrive ID... (or --all)' : ''}\n`);
+    for (const letter of pending) process.stdout.write(`  ${letter.id}  ${letter.failedAt}  ${letter.source}  ${letter.reason}\n`);
+    return 0;
   }
   const kinesis = kinesisClient();
   const outcomes = await redriveDeadLetters(inbox, localRedrivers(config, kinesis, new KinesisStreamTail(kinesis, config.resources.eventsStream), dynamoDbStreamsClient()), values.all ? 'all' : positionals);

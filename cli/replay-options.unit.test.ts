@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { replayInputFromFlags } from './replay-options';
-import { PHASES, plainNotes, progressLine } from './replay-run';
+import { durationNotes, PHASES, plainNotes, progressLine } from './replay-run';
 
 describe('replay flags', () => {
   it.each([
@@ -53,12 +53,27 @@ describe('the replay command', () => {
   });
 });
 
+describe('how long a run took', () => {
+  it('reports the execution\'s whole duration and which part the summary\'s rate covers', () => {
+    const execution = { startDate: new Date('2026-12-05T10:00:00Z'), stopDate: new Date('2026-12-05T10:05:09Z') };
+    const notes = durationNotes(execution, { durationMs: 6_283, eventsPerSecond: 34, rateCovers: 'the plan and the archive replay only' });
+    expect(notes).toEqual(['took 5:09 in all (start to end of the execution); 34 events/s over 0:06 (durationMs), covering the plan and the archive replay only']);
+    expect(durationNotes({ startDate: execution.startDate, stopDate: execution.stopDate }, {})).toEqual(['took 5:09 in all (start to end of the execution)']);
+    expect(durationNotes({}, {})).toEqual([]);
+  });
+});
+
 describe('plain notes of a run', () => {
   it('says when nothing was replayed, where bad lines are, and which events the backfill refused', () => {
     expect(plainNotes({ note: 'nothing was replayed: the archive holds no archive object' }, 'r')).toEqual(['nothing was replayed: the archive holds no archive object']);
-    expect(plainNotes({ badLines: { total: 2, byReason: { 'not-json': 1, duplicate: 1 }, setAsideUnder: 's3://b/replay-rejects/r/' } }, 'r')).toEqual([
-      '2 bad line(s) set aside, not replayed (1 not-json, 1 duplicate) under s3://b/replay-rejects/r/; list them: npm run replay-rejects -- --execution r',
+    expect(plainNotes({ badLines: { total: 139, byReason: { 'not-an-envelope': 2, duplicate: 137 }, setAsideUnder: 's3://b/replay-rejects/r/' } }, 'r')).toEqual([
+      '137 line(s) repeated an event already read and were skipped: expected, since the stream and Firehose deliver at least once; each event was replayed once',
+      '2 bad line(s) could not be replayed (2 not-an-envelope) and are set aside under s3://b/replay-rejects/r/; list them: npm run replay-rejects -- --execution r',
     ]);
+    // Duplicates alone are no bad news: no "bad line" is mentioned.
+    const onlyDuplicates = plainNotes({ badLines: { total: 3, byReason: { duplicate: 3 }, setAsideUnder: 's3://b/x/' } }, 'r');
+    expect(onlyDuplicates).toHaveLength(1);
+    expect(onlyDuplicates.join(' ')).not.toMatch(/bad|not replayed/);
     expect(plainNotes({ refused: 1, firstRefused: [{ eventId: 'e-1' }] }, 'b')[0]).toMatch(/^1 event\(s\) of the event store are refused by the CDC and were not archived \(first: e-1\)/);
     expect(plainNotes({ badLines: { total: 0 }, refused: 0 }, 'r')).toEqual([]);
   });

@@ -4,6 +4,7 @@ import {
   GetExecutionHistoryCommand,
   ListMapRunsCommand,
   ListStateMachinesCommand,
+  RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -12,6 +13,7 @@ import {
 import type { z } from 'zod';
 import { BackfillInput } from '../application/backfill';
 import { describeIssues } from '../application/replay';
+import { portInForce } from './ports';
 
 // The SDK's notice about future Node.js releases is noise on an operator's terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -37,29 +39,30 @@ export const COMMON_OPTIONS = {
   'state-machine-arn': { type: 'string' },
   region: { type: 'string' },
   name: { type: 'string' },
+  redrive: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const COMMON_USAGE = `
 Where it runs:
-  (default)                  the local endpoint on 127.0.0.1:$STEPFUNCTIONS_PORT (8083), state machine "<machine>"
+  (default)                  the local endpoint on 127.0.0.1:${portInForce('stepfunctions')} (STEPFUNCTIONS_PORT), state machine "<machine>"
   --aws                      AWS, with the usual credential chain (AWS_PROFILE, AWS_REGION, ...)
   --stage NAME               on AWS: the state machine named "NAME-<machine>" (as infra/ deploys it)
   --state-machine-arn ARN    this state machine, wherever it is (env <MACHINE>_STATE_MACHINE_ARN too)
   --region REGION            AWS region (default: AWS_REGION)
   --name NAME                execution name (default: <machine>-<timestamp>)
+  --redrive EXECUTION_ARN    redrive a failed, timed-out or aborted execution instead of starting one: it goes on
+                             from the state that failed, re-running only the failed children of its Map Run, with
+                             the same input, and is followed like a new run (on AWS; the local endpoint refuses it
+                             plainly, docs/replay-and-backfill.md, "Redriving a failed execution": start the run again, it is idempotent)
   -h, --help                 this text`;
 
 /** Finds the state machine: explicit ARN, else the local one by name, else on AWS by (stage-prefixed) name. */
 export async function resolveTarget(machine: 'replay' | 'backfill', options: { aws?: boolean; stage?: string; 'state-machine-arn'?: string; region?: string }): Promise<Target> {
   const explicitArn = options['state-machine-arn'] ?? process.env[`${machine.toUpperCase()}_STATE_MACHINE_ARN`];
   if (!options.aws && !explicitArn?.includes(':states:')) {
-    const port = process.env.STEPFUNCTIONS_PORT || '8083';
-    const client = new SFNClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const port = portInForce('stepfunctions');
+    const client = localClient(port);
     return { client, stateMachineArn: explicitArn ?? `arn:aws:states:us-east-1:000000000000:stateMachine:${machine}`, where: `local endpoint 127.0.0.1:${port}` };
   }
   const client = new SFNClient(options.region ? { region: options.region } : {});
@@ -112,6 +115,39 @@ export async function runWithProgress(target: Target, machine: string, input: un
   const out = options.out ?? process.stdout;
   const { executionArn } = await startExecution(target, machine, input, options.executionName);
   out.write(`started ${executionArn}\n  on ${target.where}, input ${JSON.stringify(input)}\n`);
+  return followWithProgress(target, executionArn, options);
+}
+
+/**
+ * RedriveExecution (Step Functions API): the execution goes on from its unsuccessful state with the same input and
+ * ARN, a failed Map Run re-running only its failed children; then it is followed like a new run.
+ */
+export async function redriveWithProgress(target: Pick<Target, 'client' | 'where'>, executionArn: string, options: RunOptions): Promise<DescribeExecutionCommandOutput> {
+  const out = options.out ?? process.stdout;
+  if (!/^arn:aws[a-z-]*:states:[^:]*:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
+    throw new UsageError(`--redrive takes an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>), got "${executionArn}"`);
+  }
+  const { redriveDate } = await target.client.send(new RedriveExecutionCommand({ executionArn }));
+  out.write(`redriven ${executionArn}\n  on ${target.where}${redriveDate ? ` at ${redriveDate.toISOString()}` : ''}\n`);
+  return followWithProgress(target, executionArn, options);
+}
+
+/** Where a redrive goes: the local endpoint, or with --aws the execution's own region. */
+export function redriveTarget(executionArn: string, options: { aws?: boolean; region?: string }): Pick<Target, 'client' | 'where'> {
+  if (!options.aws) {
+    const port = portInForce('stepfunctions');
+    return { client: localClient(port), where: `local endpoint 127.0.0.1:${port}` };
+  }
+  const region = options.region ?? executionArn.split(':')[3];
+  return { client: new SFNClient(region ? { region } : {}), where: 'AWS' };
+}
+
+function localClient(port: string): SFNClient {
+  return new SFNClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+async function followWithProgress(target: Pick<Target, 'client'>, executionArn: string, options: RunOptions): Promise<DescribeExecutionCommandOutput> {
+  const out = options.out ?? process.stdout;
 
   let interrupted = false;
   const onSignal = () => {
@@ -152,30 +188,73 @@ export async function runWithProgress(target: Target, machine: string, input: un
 }
 
 /**
- * The phases of a run, by the state the execution entered last (statemachines/*.asl.json). A blue/green rebuild
- * shows each of its steps; a state not listed shows by its name.
+ * The phases of a run, by the state the execution entered last (statemachines/*.asl.json), in words: the CLI's
+ * progress line and the console show these. Every state of every definition has its words (a test holds that).
  */
 export const PHASES: Readonly<Record<string, string>> = {
   PlanReplay: 'planning',
+  PlanBackfill: 'planning',
+  IsInputValid: 'planning',
+  InvalidInput: 'refusing the input',
+  RebuildRequested: 'planning',
   PrepareGeneration: 'preparing a new generation (the live one keeps serving)',
   ReplayObjects: 'replaying the archive',
   ReplayObject: 'replaying the archive',
   RecordObjectFailure: 'replaying the archive',
   SummarizeReplay: 'summarizing',
+  DidReplaySucceed: 'summarizing',
+  ReplayFailed: 'failing: see the failure report',
+  ReplayDone: 'finishing',
   CatchUpGeneration: 'catching the new generation up with the event store',
   SwitchGeneration: 'switching readers to the new generation',
   WaitBeforeRetire: 'switched; the old generation stays readable until it is retired',
   RetireGeneration: 'retiring the old generation',
+  RetireFailed: 'failing: the old generation could not be retired (readers already use the new one)',
   AbandonFailedRebuild: 'abandoning the new generation (the live one keeps serving)',
   AbandonRebuildAfterError: 'abandoning the new generation (the live one keeps serving)',
-  PlanBackfill: 'planning',
+  RebuildFailed: 'failing: the new generation was abandoned (the live one keeps serving)',
+  ScanSegments: 'scanning the event store',
+  ScanSegment: 'scanning the event store',
+  SegmentFinished: 'scanning the event store',
+  SegmentDone: 'scanning the event store',
+  RecordSegmentFailure: 'scanning the event store',
+  SummarizeBackfill: 'summarizing',
+  DidBackfillSucceed: 'summarizing',
+  BackfillFailed: 'failing: see the failure report',
+  BackfillDone: 'finishing',
 };
 
-/** The phase a running execution is in: the last state it entered, from its history (newest first). */
-export async function currentPhase(client: SFNClient, executionArn: string): Promise<string | undefined> {
+/**
+ * The phase a running execution is in: the last state it entered, from its history (newest first). In a rebuild's
+ * wait before retiring, it says how long the old generation has left (the state's input carries retireAfterSeconds).
+ */
+export async function currentPhase(client: SFNClient, executionArn: string, now = Date.now()): Promise<string | undefined> {
   const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 25 })).catch(() => ({ events: [] }));
-  const entered = events?.find((event) => event.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
-  return entered === undefined ? undefined : (PHASES[entered] ?? entered);
+  const entered = events?.find((event) => event.stateEnteredEventDetails?.name);
+  const name = entered?.stateEnteredEventDetails?.name;
+  if (name === undefined) return undefined;
+  const words = PHASES[name] ?? name;
+  if (name !== 'WaitBeforeRetire') return words;
+  const left = retireTimeLeftMs(entered!.stateEnteredEventDetails!.input, entered!.timestamp, now);
+  return left === undefined ? words : `${words}: retiring in ${duration(left)}`;
+}
+
+/** From the wait state's input (`replay.retireAfterSeconds`) and when it was entered. */
+export function retireTimeLeftMs(stateInput: string | undefined, enteredAt: Date | undefined, now: number): number | undefined {
+  if (!stateInput || !enteredAt) return undefined;
+  try {
+    const seconds = (JSON.parse(stateInput) as { replay?: { retireAfterSeconds?: unknown } }).replay?.retireAfterSeconds;
+    return typeof seconds === 'number' ? Math.max(0, enteredAt.getTime() + seconds * 1000 - now) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** m:ss (or h:mm:ss) */
+export function duration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${m}:${String(s).padStart(2, '0')}`;
 }
 
 export function progressLine(counts: { total?: number; succeeded?: number; failed?: number } | undefined, elapsedMs: number, unit: string, phase?: string): string {
@@ -193,7 +272,8 @@ export function progressLine(counts: { total?: number; succeeded?: number; faile
 export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.WriteStream = process.stdout): number {
   if (execution.status === 'SUCCEEDED') {
     const output = JSON.parse(execution.output ?? '{}') as Record<string, unknown>;
-    out.write(`succeeded:${plainNotes(output, execution.name ?? '').map((note) => `\n  ${note}`).join('')}\n`);
+    const notes = [...plainNotes(output, execution.name ?? ''), ...durationNotes(execution, output)];
+    out.write(`succeeded:${notes.map((note) => `\n  ${note}`).join('')}\n`);
     for (const [key, value] of Object.entries(output)) out.write(`  ${key.padEnd(22)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
     return 0;
   }
@@ -208,14 +288,33 @@ export function report(execution: DescribeExecutionCommandOutput, out: NodeJS.Wr
   return 1;
 }
 
+/**
+ * How long the run took in all (the execution's start to its end) and which part the summary's rate covers: a
+ * rebuild's summary is written before its catch-up, switch, wait and retirement.
+ */
+export function durationNotes(execution: { startDate?: Date; stopDate?: Date }, output: Record<string, unknown>): string[] {
+  if (!execution.startDate || !execution.stopDate) return [];
+  const whole = `took ${duration(execution.stopDate.getTime() - execution.startDate.getTime())} in all (start to end of the execution)`;
+  if (typeof output.durationMs !== 'number' || typeof output.eventsPerSecond !== 'number') return [whole];
+  const covers = typeof output.rateCovers === 'string' ? output.rateCovers : 'the replay';
+  return [`${whole}; ${output.eventsPerSecond} events/s over ${duration(output.durationMs)} (durationMs), covering ${covers}`];
+}
+
 /** What an operator must not miss in a successful run's output, said in words before the figures. */
 export function plainNotes(output: Record<string, unknown>, executionName: string): string[] {
   const notes: string[] = [];
   if (typeof output.note === 'string') notes.push(output.note);
   const bad = output.badLines as { total?: number; byReason?: Record<string, number>; setAsideUnder?: string } | undefined;
-  if (bad?.total) {
-    const reasons = Object.entries(bad.byReason ?? {}).map(([reason, count]) => `${count} ${reason}`).join(', ');
-    notes.push(`${bad.total} bad line(s) set aside, not replayed (${reasons}) under ${bad.setAsideUnder}; list them: npm run replay-rejects -- --execution ${executionName}`);
+  // Duplicates are what at-least-once delivery leaves in the archive: said apart, calmly, from lines really lost.
+  const duplicates = bad?.byReason?.duplicate ?? 0;
+  if (duplicates > 0) {
+    notes.push(`${duplicates} line(s) repeated an event already read and were skipped: expected, since the stream and Firehose deliver at least once; each event was replayed once`);
+  }
+  const lost = Object.entries(bad?.byReason ?? {}).filter(([reason, count]) => reason !== 'duplicate' && count > 0);
+  if (lost.length > 0) {
+    const count = lost.reduce((sum, [, n]) => sum + n, 0);
+    const reasons = lost.map(([reason, n]) => `${n} ${reason}`).join(', ');
+    notes.push(`${count} bad line(s) could not be replayed (${reasons}) and are set aside under ${bad!.setAsideUnder}; list them: npm run replay-rejects -- --execution ${executionName}`);
   }
   const refused = output.refused as number | undefined;
   if (refused) {

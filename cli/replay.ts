@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { replayInputFromFlags } from './replay-options';
-import { COMMON_OPTIONS, COMMON_USAGE, fail, report, resolveTarget, runWithProgress } from './replay-run';
+import { COMMON_OPTIONS, COMMON_USAGE, fail, redriveTarget, redriveWithProgress, report, resolveTarget, runWithProgress } from './replay-run';
 
 const USAGE = `usage: npm run replay -- --target projections|stream [--from ISO] [--to ISO] [--rebuild [--retire-after SECONDS]] [--projections a,b] [--dry-run]
+       npm run replay -- --redrive EXECUTION_ARN [--aws]
 
 Replays the S3 archive through the "replay" state machine.
   --target projections|stream  apply to the read models, or republish to the stream flagged replayed
@@ -11,7 +12,7 @@ Replays the S3 archive through the "replay" state machine.
   --rebuild                    blue/green: build a new generation of those read models from the archive beside the
                                live one, catch it up, switch readers over; the live one serves throughout (target
                                projections only). Progress names the phase: prepare, replay, catch up, switch, retire
-  --retire-after SECONDS       with --rebuild: keep the old generation readable this long after the switch (default 300)
+  --retire-after SECONDS       with --rebuild: keep the old generation readable this long after the switch (default: the longest consumer or replay step timeout plus the pointer cache: 31 s locally, 901 s on AWS)
   --dry-run                    read and check everything, change nothing (bad lines are still set aside and counted)
   --max-bad-lines N            fail (TooManyBadLines) when more than N lines could not be replayed (default: no limit)
   --max-bad-lines-percent P    the same, as a percentage of the lines read
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.redrive !== undefined) {
+    const execution = await redriveWithProgress(redriveTarget(values.redrive, values), values.redrive, { unit: 'objects' });
+    process.exitCode = report(execution);
     return;
   }
   // The state machine validates too; checking here first names the flag and starts nothing (exit 2).

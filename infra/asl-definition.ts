@@ -13,6 +13,8 @@ export interface AslRequirements {
   readonly listedBuckets: readonly string[];
   /** Placeholder name of the bucket and key prefix a ResultWriter writes its manifest and results under. */
   readonly resultWriters: readonly { bucket: string; prefix: string }[];
+  /** The longest TimeoutSeconds of the Task states whose Resource is each `${XxxFunctionArn}` placeholder. */
+  readonly taskTimeoutSeconds: Readonly<Record<string, number>>;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z][A-Za-z0-9]*)\}/g;
@@ -31,7 +33,12 @@ export function aslRequirements(text: string): AslRequirements {
   const placeholders = [...new Set([...text.matchAll(PLACEHOLDER)].map((match) => match[1]!))].sort();
   const definition = JSON.parse(text) as AslNode;
   const found = { distributedMap: false, listedBuckets: new Set<string>(), resultWriters: [] as { bucket: string; prefix: string }[] };
+  const taskTimeoutSeconds: Record<string, number> = {};
   visitStates(definition, (state) => {
+    const resource = typeof state.Resource === 'string' ? /^\$\{([A-Za-z][A-Za-z0-9]*)\}$/.exec(state.Resource)?.[1] : undefined;
+    if (state.Type === 'Task' && resource && typeof state.TimeoutSeconds === 'number') {
+      taskTimeoutSeconds[resource] = Math.max(taskTimeoutSeconds[resource] ?? 0, state.TimeoutSeconds);
+    }
     if (state.Type !== 'Map') return;
     if (state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') found.distributedMap = true;
     const reader = state.ItemReader;
@@ -48,11 +55,13 @@ export function aslRequirements(text: string): AslRequirements {
       found.resultWriters.push({ bucket: placeholderIn(writer.Parameters?.Bucket, 'ResultWriter.Parameters.Bucket'), prefix });
     }
   });
-  return { placeholders, distributedMap: found.distributedMap, listedBuckets: [...found.listedBuckets], resultWriters: found.resultWriters };
+  return { placeholders, distributedMap: found.distributedMap, listedBuckets: [...found.listedBuckets], resultWriters: found.resultWriters, taskTimeoutSeconds };
 }
 
 interface AslNode {
   Type?: string;
+  Resource?: unknown;
+  TimeoutSeconds?: unknown;
   States?: Record<string, AslNode>;
   Branches?: AslNode[];
   Iterator?: AslNode;

@@ -35,7 +35,7 @@ describe.each(Object.entries(STATE_MACHINE_FILES))('statemachines: %s', (_name, 
 
 describe('aslRequirements', () => {
   const definition = (map: object) =>
-    JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', End: true, ...map }, T: { Type: 'Task', Resource: '${StepFunctionArn}', End: true } } });
+    JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', End: true, ...map }, T: { Type: 'Task', Resource: '${StepFunctionArn}', TimeoutSeconds: 60, End: true } } });
 
   test('finds placeholders, distributed maps, listed buckets and result writer prefixes', () => {
     const requirements = aslRequirements(
@@ -50,6 +50,7 @@ describe('aslRequirements', () => {
       distributedMap: true,
       listedBuckets: ['ArchiveBucket'],
       resultWriters: [{ bucket: 'ArchiveBucket', prefix: 'results' }],
+      taskTimeoutSeconds: { StepFunctionArn: 60 },
     });
   });
 

@@ -18,7 +18,10 @@ import { OperationsStateMachine } from './constructs/operations-state-machine';
 import { ProjectionTables } from './constructs/projection-tables';
 import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions';
 import { StreamConsumers } from './constructs/stream-consumers';
-import { pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
+import { ARCHIVE_SOURCE_LAG_METRIC, pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
+import { POINTER_CACHE_MS } from '../application/generations';
+import { defaultRetireAfterSeconds } from '../application/replay';
+import { readAslRequirements } from './asl-definition';
 import { wireLambda } from './lambda-wiring';
 import { STACK_OUTPUTS } from './stack-outputs';
 import { checkRecordAgesAgainstRetention, streamConsumers } from './stream-consumer-settings';
@@ -29,6 +32,11 @@ export interface CartStackProps extends StackProps {
 
 /** The state machines of statemachines/, by the name the local stack gives them. */
 export const STATE_MACHINE_FILES = { replay: 'statemachines/replay.asl.json', backfill: 'statemachines/backfill.asl.json' } as const;
+
+/** The replay's object step: a replay into the projections writes through it. */
+const REPLAY_OBJECT_PLACEHOLDER = 'ReplayObjectFunctionArn';
+/** Lambda's timeout when a function sets none. */
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
 /**
  * The whole system on AWS. Env-agnostic (no account or region, no lookups): it synthesizes offline and deploys
@@ -112,8 +120,18 @@ export class CartStack extends Stack {
       },
     });
 
+    // A rebuild's default wait before retiring the old generation covers what it guards, as this template has it: the
+    // longest consumer invocation or replay object step that may have started before the switch, plus the pointer cache.
+    const retireAfterSecondsDefault = defaultRetireAfterSeconds(
+      Math.max(
+        ...STREAM_CONSUMERS.map((consumer) => functions.get(consumer.lambda).timeout?.toSeconds() ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS),
+        readAslRequirements(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay)).taskTimeoutSeconds[REPLAY_OBJECT_PLACEHOLDER] ?? 0,
+      ),
+      POINTER_CACHE_MS,
+    );
     for (const [name, fn] of functions.functions) {
       wireLambda(name, fn, {
+        retireAfterSecondsDefault,
         eventStore: eventStore.table,
         idempotency: eventStore.idempotencyTable,
         eventsStream: events.stream,
@@ -256,6 +274,16 @@ export class CartStack extends Stack {
       description: 'The oldest record not yet delivered to the S3 archive is too old: Firehose cannot write to the bucket.',
       metric: firehoseMetric(archive.deliveryStream, 'DeliveryToS3.DataFreshness', Stats.MAXIMUM),
       threshold: config.alarmArchiveFreshnessSeconds,
+    });
+    // DeliveryToS3.DataFreshness counts from a record's arrival in Firehose, so a delivery stream that reads the events
+    // stream too slowly looks fresh while it falls hours behind. For a Kinesis data stream source AWS documents
+    // KinesisMillisBehindLatest: how far the last record read is behind the newest record of the stream (Firehose
+    // developer guide, "Monitoring with CloudWatch metrics", data ingestion through Kinesis Data Streams; unit ms).
+    alarms.add({
+      name: 'archive-source-lag',
+      description: 'Firehose reads the events stream too slowly: the archive falls behind the stream and, past its retention, would miss events.',
+      metric: firehoseMetric(archive.deliveryStream, ARCHIVE_SOURCE_LAG_METRIC, Stats.MAXIMUM),
+      threshold: config.alarmArchiveSourceLagMs,
     });
 
     Validations.of(this).acknowledge({

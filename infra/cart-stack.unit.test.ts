@@ -88,6 +88,15 @@ describe('one source of truth for the wiring', () => {
     }
   });
 
+  test('a rebuild\'s default retireAfterSeconds is derived from this template: longest consumer timeout or replay object step, plus the pointer cache', () => {
+    const functions = resourcesOf('AWS::Lambda::Function');
+    const consumerTimeouts = Object.values(KINESIS_CONSUMERS).map((c) => functions[functionId(c.lambda)]!.Properties.Timeout as number);
+    const objectStep = readAslRequirements(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay)).taskTimeoutSeconds.ReplayObjectFunctionArn!;
+    expect(objectStep).toBe(900);
+    const expected = Math.max(...consumerTimeouts, objectStep) + 1;
+    expect(functions[functionId('replayPlan')]!.Properties.Environment.Variables[ENV.retireAfterSecondsDefault]).toBe(String(expected));
+  });
+
   test('the HTTP API has exactly the routes of lambdas/http-routes.ts, each on its Lambda and behind IAM authorization', () => {
     const integrations = resourcesOf('AWS::ApiGatewayV2::Integration');
     const routes = Object.values(resourcesOf('AWS::ApiGatewayV2::Route')).map((route) => route.Properties);
@@ -400,6 +409,13 @@ describe('replay results and rejects in the archive bucket', () => {
     expect(rejectsPrefixOf('replay-1').startsWith(REPLAY_REJECTS_PREFIX)).toBe(true);
   });
 
+  test('the replay object step may list the archive prefix, so a vanished object answers NoSuchKey (ArchiveObjectMissing), not 403', () => {
+    const listing = statementsAllowing(roleOfFunction('replayObject'), 's3:ListBucket') as { Resource: unknown; Condition?: unknown }[];
+    expect(listing).toHaveLength(1);
+    expect(listing[0]!.Resource).toEqual(resolve(stack.archive.bucket.bucketArn));
+    expect(listing[0]!.Condition).toEqual({ StringLike: { 's3:prefix': `${ARCHIVE_EVENTS_PREFIX}*` } });
+  });
+
   test('the replay object step may write its set-aside bad lines, and only under replay-rejects/', () => {
     const written = resourcesAllowed(roleOfFunction('replayObject'), 's3:PutObject');
     expect(JSON.stringify(written)).toContain(`/${REPLAY_REJECTS_PREFIX}*`);
@@ -434,6 +450,14 @@ describe('replay and backfill state machines', () => {
     expect(JSON.stringify(resourcesAllowed(roleId, 'states:StartExecution'))).toContain(`:stateMachine:dev-${name}`);
     if (requirements.listedBuckets.length > 0) expect(resourcesAllowed(roleId, 's3:ListBucket')).toEqual([resolve(stack.archive.bucket.bucketArn)]);
   });
+
+  test.each(Object.entries(STATE_MACHINE_FILES))('%s: its role may redrive a failed Map Run and describe its own executions, as AWS\'s Distributed Map policy example grants', (name, file) => {
+    if (!readAslRequirements(join(PROJECT_ROOT, file)).distributedMap) return;
+    const roleId = logicalId(stack.stateMachines.get(name)!.stateMachine.role as never);
+    const arnsOf = (action: string) => resourcesAllowed(roleId, action).map((r) => JSON.stringify(r));
+    expect(arnsOf('states:RedriveExecution')).toEqual([expect.stringContaining(`:execution:dev-${name}/*:*`)]);
+    expect(arnsOf('states:DescribeExecution')).toEqual(expect.arrayContaining([expect.stringContaining(`:execution:dev-${name}:*`), expect.stringContaining(`:execution:dev-${name}/*`)]));
+  });
 });
 
 describe('operations', () => {
@@ -442,7 +466,7 @@ describe('operations', () => {
   test('alarms on every failure mode of the flow, each notifying the encrypted topic when it fires and recovers', () => {
     const expected = [
       'pipe-execution-failures', 'pipe-throttled', 'enrichment-errors', 'dlq-cdc-pipe', 'kinesis-write-throttling', 'api-5xx', 'api-latency-p99',
-      'archive-freshness', ...Object.keys(STATE_MACHINE_FILES).map((n) => `${n}-failed`),
+      'archive-freshness', 'archive-source-lag', ...Object.keys(STATE_MACHINE_FILES).map((n) => `${n}-failed`),
       ...Object.keys(KINESIS_CONSUMERS).flatMap((n) => [`dlq-consumer-${n}`, `iterator-age-${n}`]),
     ].map((n) => `dev-cart-${n}`);
     expect(alarmNames().sort()).toEqual(expected.sort());
@@ -474,6 +498,27 @@ describe('operations', () => {
     expect(pipeAlarms.map((a) => a.Properties.AlarmName).sort()).toEqual(['dev-cart-pipe-execution-failures', 'dev-cart-pipe-throttled']);
     expect(JSON.stringify(pipeAlarms)).toContain('"ExecutionFailed"');
     expect(JSON.stringify(pipeAlarms)).toContain('"ExecutionThrottled"');
+  });
+
+  test('Firehose falling behind the events stream raises an alarm on the lag AWS documents for a Kinesis source', () => {
+    const alarm = Object.values(resourcesOf('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === 'dev-cart-archive-source-lag');
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Firehose',
+      MetricName: 'KinesisMillisBehindLatest',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: resolve(stack.archive.deliveryStream.deliveryStreamName) }],
+      Threshold: 900_000,
+    });
+    const runbook = readFileSync(join(PROJECT_ROOT, 'docs/operating-on-aws.md'), 'utf8');
+    expect(runbook).toContain('| `archive-source-lag` |');
+  });
+
+  test('the dashboard shows the archive\'s reads from the stream (a Kinesis source emits no IncomingRecords)', () => {
+    const body = JSON.stringify(Object.values(resourcesOf('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    // Same pattern both ways, so the negative check below is known to match the body's form.
+    expect(body).toMatch(/AWS\/Firehose\\",\\"DataReadFromKinesisStream\.Records/);
+    expect(body).toContain('KinesisMillisBehindLatest');
+    expect(body).not.toMatch(/AWS\/Firehose\\",\\"IncomingRecords/);
   });
 
   test('one dashboard follows the flow end to end', () => {

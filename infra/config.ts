@@ -67,6 +67,7 @@ export const DeploymentConfigSchema = z
     alarmEnrichmentErrorsPerFiveMinutes: positiveInt(1),
     alarmKinesisWriteThrottlesPerFiveMinutes: positiveInt(1),
     alarmArchiveFreshnessSeconds: positiveInt(900),
+    alarmArchiveSourceLagMs: positiveInt(900_000),
   })
   .refine((config) => config.apiAuthorization !== 'jwt' || (config.jwtIssuer && config.jwtAudience), {
     error: 'apiAuthorization "jwt" needs the context values jwtIssuer and jwtAudience',

@@ -1,6 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { DYNAMODB_STREAM_RETENTION_SECONDS } from '../lambdas/cdc-enrichment/pipe-settings';
 import { checkRecordAgesAgainstRetention, MINIMUM_TIME_TO_ACT_SECONDS } from './stream-consumer-settings';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALARM_KEY_STATEMENT_SID } from './constructs/operations-alarms';
+import { PROJECT_ROOT } from './constructs/registry-functions';
 import { synthesizeForTests } from './testing';
 
 /** What a real deploy, a destroy and a second deploy need from the template (issue 17). */
@@ -52,7 +56,36 @@ describe('alarm delivery', () => {
   });
 });
 
+describe('alarm delivery through the encrypted topic', () => {
+  test('the key lets CloudWatch use it with no aws:SourceArn/aws:SourceAccount condition (AWS documents none reaching KMS through SNS)', () => {
+    const [key] = Object.values(resourcesOf(template, 'AWS::KMS::Key'));
+    const statements = key!.Properties.KeyPolicy.Statement as any[];
+    const forAlarms = statements.filter((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(forAlarms).toEqual([expect.objectContaining({ Sid: ALARM_KEY_STATEMENT_SID, Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]);
+    expect(forAlarms[0].Condition).toBeUndefined();
+  });
+});
+
 describe('destroy, then deploy again', () => {
+  // CloudFormation user guide, "Import AWS resources into a CloudFormation stack automatically": a static custom name
+  // (no Ref or function), DeletionPolicy Retain or RetainExceptOnCreate, the type's primary identifier in the template.
+  test('cdk deploy --import-existing-resources can take the retained event store over: literal name, Retain, primary id in the template', () => {
+    const retained = Object.entries(template.toJSON().Resources as Resources).filter(([, r]) => r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'RetainExceptOnCreate');
+    const tables = retained.filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const [, table] = tables[0]!;
+    // TableName is the primary identifier of AWS::DynamoDB::Table; a token (Fn::Join, Ref) would defeat the import.
+    expect(table.Properties.TableName).toBe('dev-cart-events');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  test('docs/deploying.md documents the import that works, not `cdk import` (an import change set may only add the table)', () => {
+    const guide = readFileSync(join(PROJECT_ROOT, 'docs/deploying.md'), 'utf8');
+    const section = guide.slice(guide.indexOf('## Destroy and deploy again'), guide.indexOf('## What the stack creates'));
+    expect(section).toContain('npx cdk deploy -c stage=prod --import-existing-resources');
+    expect(section).not.toMatch(/^npx cdk import/m);
+  });
+
   test('the table and the stream have different names', () => {
     const names = [
       ...Object.values(resourcesOf(template, 'AWS::DynamoDB::Table')).map((t) => t.Properties.TableName),

@@ -53,6 +53,14 @@ export function queueDepth(queue: IQueue, period = Duration.minutes(1)): Metric 
   return queue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period });
 }
 
+/**
+ * Firehose metrics of a delivery stream whose source is a Kinesis data stream (Firehose developer guide, "Monitoring
+ * with CloudWatch metrics", data ingestion through Kinesis Data Streams): IncomingRecords counts Direct PUT only and
+ * stays empty for such a stream; these two are what it emits instead.
+ */
+export const ARCHIVE_SOURCE_LAG_METRIC = 'KinesisMillisBehindLatest';
+export const ARCHIVE_RECORDS_READ_METRIC = 'DataReadFromKinesisStream.Records';
+
 export function firehoseMetric(archive: IDeliveryStream, metricName: string, statistic: string = Stats.SUM): Metric {
   return archive.metric(metricName, { statistic, period: Duration.minutes(5) });
 }

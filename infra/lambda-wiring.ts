@@ -25,6 +25,8 @@ export interface WiringResources {
   readonly consumerPositions: Table;
   readonly archive: Bucket;
   readonly cdcDeadLetterQueue: Queue;
+  /** A rebuild's default retireAfterSeconds, derived from this template's timeouts (infra/cart-stack.ts). */
+  readonly retireAfterSecondsDefault: number;
 }
 
 type Wire = (fn: NodejsFunction, resources: WiringResources) => void;
@@ -45,6 +47,11 @@ function allowObjects(fn: NodejsFunction, actions: string[], bucket: Bucket, pre
     id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
     reason: `Objects under ${prefix} have generated names (archive hours, Map Run results); the grant is limited to that prefix.`,
   });
+}
+
+/** s3:ListBucket on the bucket, only for keys under a prefix (the s3:prefix condition key). */
+function listUnderPrefix(fn: NodejsFunction, bucket: Bucket, prefix: string): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${prefix}*` } } }));
 }
 
 function readEventStore(fn: NodejsFunction, { eventStore }: WiringResources): void {
@@ -109,7 +116,10 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
 
   // The replay and backfill steps (statemachines/) share one module per machine that builds all its adapters at
   // load, so each step gets every variable of its module; grants stay per step.
-  replayPlan: (fn, resources) => replayEnvironment(fn, resources),
+  replayPlan: (fn, resources) => {
+    replayEnvironment(fn, resources);
+    fn.addEnvironment(ENV.retireAfterSecondsDefault, String(resources.retireAfterSecondsDefault));
+  },
   replayGenerations: (fn, resources) => {
     replayEnvironment(fn, resources);
     // Moves the generation pointer (a conditional Put of one cart-summary item) and catches the new generation up:
@@ -122,6 +132,11 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
   replayObject: (fn, resources) => {
     replayEnvironment(fn, resources);
     allowObjects(fn, ['s3:GetObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+    // An object listed by the Map and gone by the read must answer NoSuchKey (ArchiveObjectMissing), not 403: S3
+    // answers a missing key with 404 only to a caller allowed s3:ListBucket (S3 API reference, GetObject,
+    // "Permissions"), and evaluates that ListBucket with the requested key as s3:prefix, so a listing limited to the
+    // archive's prefix is enough (and lists nothing else of the bucket).
+    listUnderPrefix(fn, resources.archive, ARCHIVE_EVENTS_PREFIX);
     // Sets bad lines aside: replay-rejects/<execution>/<archive key>.
     allowObjects(fn, ['s3:PutObject'], resources.archive, REPLAY_REJECTS_PREFIX);
     readEventStore(fn, resources);

@@ -16,6 +16,8 @@ export const ENV = {
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** Locally: the JSON Lines file that stands in for the dead-letter queues (`npm run dead-letters` lists it). */
   localDeadLetterFile: 'LOCAL_DEAD_LETTER_FILE',
+  /** The replay plan: a rebuild's default retireAfterSeconds, derived by the deployment (application/replay.ts). */
+  retireAfterSecondsDefault: 'REPLAY_RETIRE_AFTER_SECONDS_DEFAULT',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,7 +1,12 @@
 import { resolve } from 'node:path';
+import { POINTER_CACHE_MS } from '../application/generations';
+import { defaultRetireAfterSeconds } from '../application/replay';
 import { ENV } from '../lambdas/environment';
 
 export const LOCAL_HOST = '127.0.0.1';
+
+/** The time a local Lambda invocation is given (its context's getRemainingTimeInMillis counts down from it). */
+export const LOCAL_INVOCATION_BUDGET_MS = 30_000;
 
 export interface LocalPorts {
   readonly api: number;
@@ -94,6 +99,9 @@ export function handlerEnvironment(config: LocalConfig): Record<string, string> 
     [ENV.archiveBucket]: resources.archiveBucket,
     [ENV.storeLayout]: 'event-per-item',
     [ENV.localDeadLetterFile]: localDeadLetterFile(config),
+    // Locally the wait before retiring guards a local consumer invocation that started before the switch (its
+    // budget, LOCAL_INVOCATION_BUDGET_MS) plus the pointer cache: seconds, where AWS's template gives minutes.
+    [ENV.retireAfterSecondsDefault]: String(defaultRetireAfterSeconds(Math.ceil(LOCAL_INVOCATION_BUDGET_MS / 1000), POINTER_CACHE_MS)),
   };
 }
 

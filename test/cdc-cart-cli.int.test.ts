@@ -92,15 +92,18 @@ describe('cdc-cart, the inspection CLI', () => {
       { source: 'pipe', reason: `Kinesis kept refusing (${marker})`, failedAt: new Date().toISOString(), ids: { eventId: event.eventId }, payload: event },
       { source: 'pipe', reason: `unreadable (${marker})`, failedAt: new Date().toISOString(), payload: { neither: 'record nor envelope' } },
     ]);
+    // Without ids it lists the pending letters (docs/cli.md) and exits 0.
     const listing = await cdcCart('dead-letters', 'redrive');
-    expect(listing.code).toBe(2);
-    const ids = listing.stderr.split('\n').filter((line) => line.includes(marker)).map((line) => line.trim().split(/\s+/)[0]!);
+    expect(listing.code).toBe(0);
+    expect(listing.stdout).toMatch(/^\d+ pending letter\(s\)/);
+    const ids = listing.stdout.split('\n').filter((line) => line.includes(marker)).map((line) => line.trim().split(/\s+/)[0]!);
     expect(ids).toHaveLength(2);
     const result = await cdcCart('dead-letters', 'redrive', ...ids);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('1 letter(s) redriven, 1 kept');
     const after = await cdcCart('dead-letters', 'redrive');
-    expect(after.stderr).not.toContain(ids[0]);
-    expect(after.stderr).toContain(ids[1]);
+    expect(after.stdout).not.toContain(ids[0]);
+    expect(after.stdout).toContain(ids[1]);
+    expect(await cdcCart('dead-letters', 'redrive', '--all', ids[1]!)).toMatchObject({ code: 2, stderr: expect.stringContaining('not both') });
   });
 });

@@ -8,7 +8,8 @@ export interface EventStoreProps {
   /**
    * The stream ARN of an event store table that a destroyed stack retained (`<stage>-cart-events`): the stack
    * then uses that table instead of creating one (which would fail: the name is taken). See docs/deploying.md,
-   * "Destroy and deploy again", for bringing it back under the stack's management with `cdk import`.
+   * "Destroy and deploy again": `cdk deploy --import-existing-resources` without this key brings it back under the
+   * stack's management (CloudFormation imports a named, retained resource automatically).
    */
   readonly adoptStreamArn?: string;
 }
@@ -16,8 +17,9 @@ export interface EventStoreProps {
 /**
  * The source of truth: one item per event (key schema shared with the adapter), its stream feeding the CDC Pipe,
  * and the Powertools idempotency table of the cart API. The event store is retained and protected from deletion:
- * losing it loses the carts. Its name is fixed (the runbook and the CLI name it), so after a destroy the next
- * deploy adopts the retained table (adoptStreamArn) rather than trying to create it again.
+ * losing it loses the carts. Its name is fixed and literal (the runbook and the CLI name it, and CloudFormation's
+ * automatic import finds a retained resource by a static name only), so after a destroy the next deploy, with
+ * --import-existing-resources, takes the retained table over rather than failing to create it again.
  */
 export class EventStore extends Construct {
   readonly table: ITable;

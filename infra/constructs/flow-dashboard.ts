@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AlarmStatusWidget, Dashboard, GraphWidget, Stats, TextWidget, type IAlarm, type IMetric, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { METRIC } from '../../lambdas/metric-names';
-import { customMetric, deployedCustomMetricKeys, firehoseMetric, pipeMetric, queueDepth, type FlowResources } from '../flow-metrics';
+import { ARCHIVE_RECORDS_READ_METRIC, ARCHIVE_SOURCE_LAG_METRIC, customMetric, deployedCustomMetricKeys, firehoseMetric, pipeMetric, queueDepth, type FlowResources } from '../flow-metrics';
 
 export interface FlowDashboardProps {
   readonly resources: FlowResources;
@@ -80,8 +80,8 @@ export class FlowDashboard extends Construct {
       ),
       row(
         '6. Archive (Firehose -> S3)',
-        graph('Records in / delivered', [firehoseMetric(r.archive, 'IncomingRecords'), firehoseMetric(r.archive, 'DeliveryToS3.Records')]),
-        graph('Delivery freshness (s)', [firehoseMetric(r.archive, 'DeliveryToS3.DataFreshness', Stats.MAXIMUM)]),
+        graph('Records read from the stream / delivered', [firehoseMetric(r.archive, ARCHIVE_RECORDS_READ_METRIC), firehoseMetric(r.archive, 'DeliveryToS3.Records')]),
+        graph('Behind the stream (ms) / delivery freshness (s)', [firehoseMetric(r.archive, ARCHIVE_SOURCE_LAG_METRIC, Stats.MAXIMUM)], [firehoseMetric(r.archive, 'DeliveryToS3.DataFreshness', Stats.MAXIMUM)]),
         graph('Delivery success', [firehoseMetric(r.archive, 'DeliveryToS3.Success', Stats.AVERAGE)]),
       ),
       row(

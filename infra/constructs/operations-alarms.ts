@@ -7,6 +7,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+/** The key policy statement that lets CloudWatch alarms use the topic's key. */
+export const ALARM_KEY_STATEMENT_SID = 'AllowCloudWatchAlarmsToUseTheTopicKey';
+
 /** What the runbook (docs/operating-on-aws.md) says for each alarm, by the alarm's short name (its physical name is `<stage>-cart-<name>`). */
 export interface AlarmSpec {
   readonly name: string;
@@ -47,13 +50,18 @@ export class OperationsAlarms extends Construct {
       StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
       ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName(props.stage, '*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
     };
-    // SNS developer guide, "Enable compatibility between event sources from AWS services and encrypted topics".
+    // SNS developer guide, "Enable compatibility between event sources from AWS services and encrypted topics", and
+    // AWS's knowledge center article on alarms with an encrypted topic: the key statement for cloudwatch.amazonaws.com
+    // carries no condition. Nothing AWS publishes says aws:SourceArn/aws:SourceAccount reach KMS when SNS uses the key
+    // on the alarm's behalf (for EventBridge it says they do not), and a condition that is absent from the request
+    // silently drops every notification. The confused-deputy guard stays on the topic policy below, where AWS
+    // documents it; this key encrypts this topic and nothing else.
     key.addToResourcePolicy(
       new PolicyStatement({
+        sid: ALARM_KEY_STATEMENT_SID,
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: ownAlarms,
       }),
     );
     this.topic = new Topic(this, 'Topic', { topicName: `${props.stage}-cart-alarms`, masterKey: key, enforceSSL: true });

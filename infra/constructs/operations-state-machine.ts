@@ -95,9 +95,25 @@ export class OperationsStateMachine extends Construct {
       const childExecutions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${props.stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [ownArn] }));
       role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [childExecutions] }));
+      // Redriving a failed execution redrives its failed Map Run, whose child executions the machine restarts itself:
+      // AWS's Distributed Map example policies grant states:RedriveExecution on execution:<name>/<mapRunLabel>:* and
+      // states:DescribeExecution on the parent's own executions, execution:<name>:* (Step Functions developer guide,
+      // "IAM policies for using Distributed Map states", redriving a Map Run).
+      const childRuns = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${props.stateMachineName}/*:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const ownExecutions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${props.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:RedriveExecution'], resources: [childRuns] }));
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [ownExecutions] }));
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.stateMachineName}/*]`,
         reason: 'Distributed Map child executions get generated names; AWS documents execution:<stateMachineName>/* as the resource for their Describe/StopExecution.',
+      });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.stateMachineName}/*:*]`,
+        reason: 'A redrive restarts the Map Run\'s child executions, whose names are generated; AWS documents execution:<stateMachineName>/<mapRunLabel>:* for their RedriveExecution.',
+      });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.stateMachineName}:*]`,
+        reason: 'The machine describes its own executions (generated names); AWS documents execution:<stateMachineName>:* for it.',
       });
     }
     Validations.of(role).acknowledge({

@@ -40,9 +40,15 @@ const stream = new KinesisRepublisher(tracer.captureAWSv3Client(kinesisClient())
 
 export async function plan(event: { input: unknown; executionName: string; startedAt: string }, context: Context) {
   logger.addContext(context);
-  const result = planReplay(event, PROJECTION_NAMES);
+  const result = planReplay(event, PROJECTION_NAMES, { retireAfterSeconds: wholeSeconds(requireEnv(ENV.retireAfterSecondsDefault)) });
   if (!result.valid) logger.warn('replay input refused', { cause: result.cause });
   return result;
+}
+
+function wholeSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`${ENV.retireAfterSecondsDefault} must be a whole number of seconds, not "${text}"`);
+  return seconds;
 }
 
 /** The blue/green steps of a rebuild (application/rebuild.ts), one Lambda: `step` says which. */

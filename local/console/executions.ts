@@ -1,6 +1,6 @@
-import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { replayInputFromFlags, type ReplayFlags } from '../../cli/replay-options';
-import { backfillInputFromFlags, currentPhase, resolveTarget, startExecution, type BackfillFlags, type Target } from '../../cli/replay-run';
+import { backfillInputFromFlags, currentPhase, durationNotes, plainNotes, resolveTarget, startExecution, type BackfillFlags, type Target } from '../../cli/replay-run';
 
 export const MACHINES = ['replay', 'backfill'] as const;
 export type MachineName = (typeof MACHINES)[number];
@@ -16,8 +16,12 @@ export interface ExecutionView {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: unknown;
+  /** Whether a redrive may be asked for, and if not why (DescribeExecution's redriveStatus and its reason). */
+  readonly redrive?: { readonly status: string; readonly reason?: string };
   /** While running: the phase, by the state entered last (a rebuild's prepare, replay, catch-up, switch, retire). */
   readonly phase?: string;
+  /** A finished run in words, as the CLI says them: duplicates apart from bad lines, how long it took in all. */
+  readonly notes?: readonly string[];
   /** The Distributed Map's item counts (archive objects for a replay, segments for a backfill). */
   readonly mapRun?: { readonly status?: string; readonly total: number; readonly succeeded: number; readonly failed: number; readonly running: number; readonly pending: number };
 }
@@ -32,6 +36,13 @@ export class ConsoleExecutions {
   async start(machine: MachineName, flags: ReplayFlags & BackfillFlags & { name?: string }): Promise<{ executionArn: string; name: string }> {
     const input = machine === 'replay' ? replayInputFromFlags(flags) : backfillInputFromFlags(flags);
     return startExecution(await this.target(machine), machine, input, flags.name || undefined);
+  }
+
+  /** RedriveExecution, as `cdc-cart replay --redrive ARN` sends it (the local endpoint refuses it plainly). */
+  async redrive(executionArn: string): Promise<{ executionArn: string }> {
+    const { client } = await this.target(machineOf(executionArn));
+    await client.send(new RedriveExecutionCommand({ executionArn }));
+    return { executionArn };
   }
 
   /** The newest executions of both machines, newest first. */
@@ -57,12 +68,17 @@ export class ConsoleExecutions {
     const mapRun = mapRunArn ? await client.send(new DescribeMapRunCommand({ mapRunArn })) : undefined;
     const counts = mapRun?.itemCounts;
     const phase = execution.status === 'RUNNING' ? await currentPhase(client, executionArn) : undefined;
+    const output = execution.output !== undefined ? parseJson(execution.output) : undefined;
+    const outputFields = typeof output === 'object' && output !== null ? (output as Record<string, unknown>) : {};
+    const notes = execution.status === 'SUCCEEDED' ? [...plainNotes(outputFields, execution.name ?? ''), ...durationNotes(execution, outputFields)] : [];
     return {
       machine,
       executionArn,
       name: execution.name ?? '',
       status: execution.status ?? 'UNKNOWN',
       ...(phase ? { phase } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
+      ...(execution.redriveStatus ? { redrive: { status: execution.redriveStatus, ...(execution.redriveStatusReason ? { reason: execution.redriveStatusReason } : {}) } } : {}),
       ...(execution.startDate ? { startDate: execution.startDate.toISOString() } : {}),
       ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
       ...(execution.input !== undefined ? { input: parseJson(execution.input) } : {}),

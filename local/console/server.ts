@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { z } from 'zod';
-import { archiveByHour, isArchiveEventKey } from '../../application/archive-browsing';
+import { archiveByHour, describeArchiveObject, isArchiveEventKey } from '../../application/archive-browsing';
 import { inspectCart } from '../../application/cart-inspection';
 import { deadLetterKind, redriveDeadLetters } from '../../application/dead-letter-redrive';
 import { dynamoDbClient, dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
@@ -102,7 +102,7 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
         if (!isArchiveEventKey(key)) throw new ClientError(400, 'INVALID_KEY', 'key must name an archive object under events/');
         const text = await archive.read(key);
         if (text === undefined) throw new ClientError(404, 'OBJECT_NOT_FOUND', `no archive object ${key}`);
-        return { key, lines: text.split('\n').filter((line) => line.trim() !== '').map(parseLine) };
+        return describeArchiveObject(key, text);
       },
     },
     { method: 'GET', pattern: /^\/executions$/, run: async () => ({ executions: await executions.list() }) },
@@ -115,6 +115,26 @@ export function createConsole(config: LocalConfig, health: () => Promise<HealthR
         const started = await executions.start(body.data.machine, body.data.flags);
         response.statusCode = 202;
         return started;
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/executions\/([^/]+)\/redrive$/,
+      run: async (_request, _url, [arn], response) => {
+        try {
+          machineOf(arn!);
+        } catch (error) {
+          throw new ClientError(400, 'INVALID_EXECUTION_ARN', (error as Error).message);
+        }
+        try {
+          const redriven = await executions.redrive(arn!);
+          response.statusCode = 202;
+          return redriven;
+        } catch (error) {
+          const name = (error as Error).name;
+          if (name === 'ExecutionNotRedrivable' || name === 'ExecutionDoesNotExist') throw new ClientError(name === 'ExecutionDoesNotExist' ? 404 : 409, name === 'ExecutionDoesNotExist' ? 'EXECUTION_NOT_FOUND' : 'EXECUTION_NOT_REDRIVABLE', (error as Error).message);
+          throw error;
+        }
       },
     },
     {
@@ -263,14 +283,6 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     return JSON.parse(text);
   } catch {
     throw new ClientError(400, 'INVALID_JSON', 'the body is not JSON');
-  }
-}
-
-function parseLine(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return { unreadable: line };
   }
 }
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { isRecordingAwsCalls, runAsLambda } from '../../adapters/aws-call-recorder';
 import { LAMBDAS, type LambdaName } from '../../lambdas/registry';
+import { LOCAL_INVOCATION_BUDGET_MS } from '../config';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
@@ -34,7 +35,7 @@ export function loadHandler(name: LambdaName, bundlesDir = process.env[LAMBDA_BU
 }
 
 /** A Lambda context as the runtime gives one, with the remaining time counted from the invocation. */
-export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+export function lambdaContext(functionName: string, timeoutMs = LOCAL_INVOCATION_BUDGET_MS): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -6,7 +6,7 @@ import type { AnyHandler } from '../lambda/invoke';
 import { localFunctionArn } from './arns';
 import { compileDefinition, type CompiledStateMachine } from './compile';
 import { LocalStepFunctions } from './runtime';
-import { createStepFunctionsApi } from './server';
+import { createStepFunctionsApi, LOCAL_REDRIVE_REFUSAL } from './server';
 
 /**
  * The local endpoint's promises that the replay and backfill rely on, with a tiny state machine and a fake Lambda
@@ -101,6 +101,24 @@ describe('local Step Functions endpoint', () => {
     expect(events.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining(['ExecutionStarted', 'TaskStateEntered', 'ExecutionSucceeded']));
     expect(events.find((event: { type: string }) => event.type === 'TaskStateEntered').stateEnteredEventDetails).toMatchObject({ name: 'Fan' });
     expect(events.map((event: { id: number }) => event.id)).toEqual(events.map((_: unknown, index: number) => index + 1));
+  });
+
+  it('RedriveExecution: refuses plainly with ExecutionNotRedrivable (it cannot resume from the failed state as AWS does)', async () => {
+    const { api } = endpoint();
+    const failed = await untilDone(api, start(api, 'fan-out-0', ['a', 'bad']));
+    const refusal = (() => {
+      try {
+        api.RedriveExecution!({ executionArn: failed.executionArn });
+      } catch (error) {
+        return error as { type: string; message: string };
+      }
+      return undefined;
+    })();
+    expect(refusal).toMatchObject({ type: 'ExecutionNotRedrivable', message: expect.stringContaining('does not redrive executions') });
+    expect(api.DescribeExecution!({ executionArn: failed.executionArn })).toMatchObject({ redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: LOCAL_REDRIVE_REFUSAL });
+    const succeeded = await untilDone(api, start(api, 'fan-out-0', ['a']));
+    expect(() => api.RedriveExecution!({ executionArn: succeeded.executionArn })).toThrow(/SUCCEEDED and cannot be redriven/);
+    expect(() => api.RedriveExecution!({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fan-out-0:nope' })).toThrow(/Execution Does Not Exist/);
   });
 
   it('keeps executions across a restart; one that was running is recorded as FAILED with States.Runtime', async () => {

@@ -171,6 +171,8 @@ export class LocalStepFunctions {
         ...(event.state?.name ? { stateName: event.state.name } : {}),
         detail: {
           ...(event.input !== undefined ? { input: event.input } : {}),
+          // A state's input, as AWS's stateEnteredEventDetails carry it (the CLI reads a rebuild's wait from it).
+          ...(event.type === 'StateEntered' && event.state?.input !== undefined ? { input: event.state.input } : {}),
           ...(event.output !== undefined ? { output: event.output } : {}),
           ...(event.state?.output !== undefined ? { output: event.state.output } : {}),
           ...(event.Error !== undefined ? { error: event.Error, cause: event.Cause } : {}),

@@ -24,6 +24,18 @@ class ApiError extends Error {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Why this endpoint redrives nothing. AWS's RedriveExecution continues a failed execution from its unsuccessful
+ * state, keeping the results of the states that succeeded, and re-runs only the failed children of a Map Run (Step
+ * Functions API reference, RedriveExecution). aws-local-stepfunctions runs a definition from its StartAt only and
+ * keeps no state between runs, so the endpoint cannot do that; re-running the whole execution instead would claim
+ * AWS's semantics without having them. It answers ExecutionNotRedrivable, as AWS does for an execution it cannot
+ * redrive, and says so (docs/replay-and-backfill.md, "Redriving a failed execution").
+ */
+export const LOCAL_REDRIVE_REFUSAL =
+  'the local Step Functions endpoint does not redrive executions: it cannot resume a run from its failed state as AWS does. ' +
+  'Start the run again with the same input instead (replays and backfills are idempotent); on AWS, cdc-cart replay --aws --redrive ARN redrives it';
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
@@ -31,7 +43,8 @@ const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms /
  * The local Step Functions endpoint: enough of the AWS JSON 1.0 API (X-Amz-Target: AWSStepFunctions.<Op>) for
  * @aws-sdk/client-sfn, running statemachines/*.asl.json with aws-local-stepfunctions and the registered Lambda
  * handlers. Operations: ListStateMachines, DescribeStateMachine, StartExecution, DescribeExecution,
- * ListExecutions, StopExecution, GetExecutionHistory, ListMapRuns, DescribeMapRun.
+ * ListExecutions, StopExecution, GetExecutionHistory, ListMapRuns, DescribeMapRun, and RedriveExecution, which
+ * refuses plainly (LOCAL_REDRIVE_REFUSAL).
  */
 export function createStepFunctionsApi(runtime: LocalStepFunctions): Record<string, (request: Json) => Json> {
   const machines = runtime.machines;
@@ -121,7 +134,17 @@ export function createStepFunctionsApi(runtime: LocalStepFunctions): Record<stri
         ...(record.output !== undefined ? { output: record.output, outputDetails: { included: true } } : {}),
         ...(record.error !== undefined ? { error: record.error } : {}),
         ...(record.cause !== undefined ? { cause: record.cause } : {}),
+        // As AWS reports them for a Standard execution; locally nothing is ever redrivable.
+        redriveCount: 0,
+        ...(record.status === 'RUNNING' ? {} : { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: record.status === 'SUCCEEDED' ? 'Execution is SUCCEEDED and cannot be redriven' : LOCAL_REDRIVE_REFUSAL }),
       };
+    },
+    RedriveExecution: (request) => {
+      const record = executionOf(request.executionArn);
+      if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
+        throw new ApiError('ExecutionNotRedrivable', `Execution is ${record.status} and cannot be redriven: '${record.executionArn}'`);
+      }
+      throw new ApiError('ExecutionNotRedrivable', `${LOCAL_REDRIVE_REFUSAL}: '${record.executionArn}'`);
     },
     ListExecutions: (request) => {
       const filter = request.statusFilter as string | undefined;

@@ -161,7 +161,7 @@ describe('IAM from evidence: the calls the handlers made, against their roles in
     const checks: IamCheck[] = calls.map((call) => {
       const deployed = functions.get(call.function);
       if (!deployed) throw new Error(`calls recorded for "${call.function}", which the stack does not deploy`);
-      return { who: `${call.function} (${call.operation})`, ...deployed, action: call.action, resource: deployedArn(call.resource, mapping) };
+      return { who: `${call.function} (${call.operation})`, ...deployed, action: call.action, resource: deployedArn(call.resource, mapping), ...(call.context ? { context: call.context } : {}) };
     });
     expect(await failuresOf(checks)).toEqual([]);
   });
@@ -274,6 +274,9 @@ describe('IAM for the calls AWS services make on the stack\'s behalf (documented
         for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
           checks.push({ who, ...role, action, resource: `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${name}/ScanSegments:child-1` });
         }
+        // Redriving a failed execution restarts its Map Run's child executions, and the machine describes its own.
+        checks.push({ who, ...role, action: 'states:RedriveExecution', resource: `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${name}/ScanSegments:child-1` });
+        checks.push({ who, ...role, action: 'states:DescribeExecution', resource: `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${name}:replay-1` });
       }
       // Logging to CloudWatch Logs goes through vended log deliveries, which take no resource-level permissions.
       for (const action of ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups']) {
@@ -330,8 +333,10 @@ describe('IAM for the calls AWS services make on the stack\'s behalf (documented
         const topicId = template.idsOfType('AWS::SNS::Topic').find((t) => template.ref(t) === topicArn)!;
         const keyArn = template.resolve(template.resource(topicId).Properties.KmsMasterKeyId);
         // SNS developer guide, "Enable compatibility between event sources from AWS services and encrypted topics".
+        // Without the alarm's aws:SourceArn/aws:SourceAccount: AWS does not document them as reaching KMS when SNS
+        // uses the key for the alarm, so the key policy must allow the call without them.
         if (typeof keyArn === 'string' && keyArn.includes(':key/')) {
-          for (const action of ['kms:Decrypt', 'kms:GenerateDataKey']) checks.push({ who, principal: 'cloudwatch.amazonaws.com', identityPolicies: [], action, resource: keyArn, context });
+          for (const action of ['kms:Decrypt', 'kms:GenerateDataKey']) checks.push({ who, principal: 'cloudwatch.amazonaws.com', identityPolicies: [], action, resource: keyArn, context: {} });
         }
       }
     }

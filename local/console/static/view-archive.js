@@ -13,7 +13,7 @@ export const archiveView = {
         const object = await api(`/archive/object?key=${encodeURIComponent(key)}`);
         viewer.replaceChildren(
           h('h2', { id: 'object-heading', tabindex: '-1' }, 'Object ', h('code', {}, key.split('/').pop())),
-          h('p', { class: 'muted' }, `${object.lines.length} event(s) in ${key}`),
+          h('p', { class: 'muted', id: 'object-counts' }, objectCounts(object, key)),
           h(
             'table',
             {},
@@ -27,7 +27,7 @@ export const archiveView = {
                   {},
                   h('td', {}, line.aggregateId ? h('a', { href: `#carts/${encodeURIComponent(line.aggregateId)}` }, h('code', {}, line.aggregateId.slice(0, 8))) : ''),
                   h('td', { class: 'num' }, line.version ?? ''),
-                  h('td', {}, line.type ?? 'unreadable'),
+                  h('td', {}, line.problem ? h('span', { class: line.problem.reason === 'duplicate' ? 'muted' : 'error-text', title: line.problem.detail }, line.problem.reason === 'duplicate' ? 'duplicate (skipped)' : `not an event: ${line.problem.reason}`) : (line.type ?? '')),
                   h('td', {}, time(line.occurredAt)),
                   h('td', {}, h('details', {}, h('summary', {}, 'JSON'), h('pre', {}, json(line)))),
                 ),
@@ -66,6 +66,15 @@ export const archiveView = {
     return () => {};
   },
 };
+
+/** The replay's count of an object: events, then what is not one, apart (a duplicate is expected, an unreadable line is not). */
+function objectCounts(object, key) {
+  const extra = [
+    object.duplicates ? `${object.duplicates} duplicate line(s), skipped (at-least-once delivery)` : '',
+    object.unreadable ? `${object.unreadable} unreadable line(s), not events` : '',
+  ].filter(Boolean);
+  return `${object.events} event(s) in ${key}${extra.length ? `; ${extra.join('; ')}` : ''}`;
+}
 
 function formatBytes(bytes) {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

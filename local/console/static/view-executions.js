@@ -36,19 +36,41 @@ export const executionsView = {
       }
     }
 
+    /** RedriveExecution of a failed run, as `cdc-cart replay --redrive ARN`; the answer (or refusal) is shown as is. */
+    async function redrive(execution, problem) {
+      problem.textContent = '';
+      try {
+        await api(`/executions/${encodeURIComponent(execution.executionArn)}/redrive`, { method: 'POST' });
+        followed = execution.executionArn;
+        lastStatus = undefined;
+        announce(`${execution.machine} ${execution.name} redriven`);
+        await refresh();
+      } catch (error) {
+        problem.textContent = error.message;
+      }
+    }
+
+    /** Follows a run of the history above (a failed one shows its redrive button there). */
+    async function select(execution) {
+      followed = execution.executionArn;
+      lastStatus = undefined;
+      await refresh();
+      follow.scrollIntoView?.();
+    }
+
     async function refresh() {
       try {
         // The followed execution is read before the history, so the history is never older than it: the two never
         // disagree on screen (a run shown succeeded above and still running below).
         let execution = followed ? await api(`/executions/${encodeURIComponent(followed)}`) : undefined;
         const { executions } = await api('/executions');
-        history.replaceChildren(renderHistory(executions));
+        history.replaceChildren(renderHistory(executions, select));
         if (!followed && executions[0]?.status === 'RUNNING') {
           followed = executions[0].executionArn;
           execution = await api(`/executions/${encodeURIComponent(followed)}`);
         }
         if (execution) {
-          follow.replaceChildren(renderFollowed(execution));
+          follow.replaceChildren(renderFollowed(execution, redrive));
           if (execution.status !== lastStatus) {
             lastStatus = execution.status;
             followStatus.textContent = `${execution.machine} ${execution.name}: ${execution.status.toLowerCase()}`;
@@ -134,7 +156,15 @@ function radio(name, value, label, checked = false) {
   return h('label', { class: 'check' }, h('input', { type: 'radio', name, value, checked }), ` ${label}`);
 }
 
-function renderFollowed(execution) {
+/** A failed, timed-out or aborted run can be redriven; the button says why not when the endpoint has said so. */
+function redriveControl(execution, redrive) {
+  if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(execution.status)) return null;
+  const problem = h('p', { class: 'form-error', role: 'alert', id: 'redrive-problem' }, execution.redrive?.status === 'NOT_REDRIVABLE' ? execution.redrive.reason ?? '' : '');
+  const button = h('button', { type: 'button', id: 'redrive-execution', onclick: () => redrive(execution, problem) }, 'Redrive this run [--redrive]');
+  return h('div', { class: 'redrive' }, button, problem);
+}
+
+function renderFollowed(execution, redrive) {
   const run = execution.mapRun;
   const done = run ? run.succeeded + run.failed : 0;
   const unit = execution.machine === 'replay' ? 'archive objects' : 'segments';
@@ -151,8 +181,10 @@ function renderFollowed(execution) {
           h('progress', { id: 'map-run-progress', max: Math.max(run.total, 1), value: done }),
         )
       : h('p', { class: 'muted' }, execution.status === 'RUNNING' ? 'Planning…' : 'No Map Run (the plan stopped the run, or there was nothing to do).'),
+    execution.notes ? h('ul', { class: 'notes', id: 'run-notes' }, execution.notes.map((note) => h('li', {}, note))) : null,
     execution.output !== undefined ? h('div', {}, h('h3', {}, 'Output'), outputTable(execution.output)) : null,
     execution.error ? h('div', { class: 'failure' }, h('h3', {}, 'Failure'), h('p', {}, h('strong', {}, execution.error)), h('pre', {}, typeof execution.cause === 'string' ? execution.cause : json(execution.cause))) : null,
+    redrive ? redriveControl(execution, redrive) : null,
   );
 }
 
@@ -161,7 +193,7 @@ function outputTable(output) {
   return h('dl', { class: 'facts output' }, Object.entries(output).flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, typeof value === 'object' ? h('code', {}, JSON.stringify(value)) : String(value))]));
 }
 
-function renderHistory(executions) {
+function renderHistory(executions, select) {
   if (executions.length === 0) return h('p', { class: 'empty' }, 'No replay or backfill has run on this stack yet.');
   return h(
     'table',
@@ -178,7 +210,7 @@ function renderHistory(executions) {
           h('td', {}, dateTime(execution.startDate)),
           h('td', {}, execution.machine),
           h('td', {}, h('code', {}, execution.name)),
-          h('td', {}, badge(execution.status, STATUS_KIND[execution.status] ?? 'warn')),
+          h('td', {}, badge(execution.status, STATUS_KIND[execution.status] ?? 'warn'), ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(execution.status) ? h('button', { type: 'button', class: 'link', onclick: () => select(execution) }, 'redrive…') : null),
           h('td', { class: 'num' }, execution.stopDate ? `${((Date.parse(execution.stopDate) - Date.parse(execution.startDate)) / 1000).toFixed(1)} s` : '…'),
           h('td', { class: 'num' }, execution.mapRun ? `${execution.mapRun.succeeded}/${execution.mapRun.total}${execution.mapRun.failed ? ` (${execution.mapRun.failed} failed)` : ''}` : '—'),
           h(

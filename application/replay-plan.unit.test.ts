@@ -1,0 +1,30 @@
+import { handlerEnvironment, loadLocalConfig, LOCAL_INVOCATION_BUDGET_MS } from '../local/config';
+import { ENV } from '../lambdas/environment';
+import { POINTER_CACHE_MS } from './generations';
+import { defaultRetireAfterSeconds, planReplay } from './replay';
+
+const plan = (input: unknown, retireAfterSeconds: number) =>
+  planReplay({ input, executionName: 'x', startedAt: new Date(0).toISOString() }, ['cart-summary', 'item-popularity'], { retireAfterSeconds });
+
+describe('a rebuild\'s default wait before retiring the old generation', () => {
+  test('covers the longest invocation that may have started before the switch, plus the pointer cache', () => {
+    expect(POINTER_CACHE_MS).toBe(1_000);
+    expect(defaultRetireAfterSeconds(900, POINTER_CACHE_MS)).toBe(901);
+    expect(defaultRetireAfterSeconds(30, 1_500)).toBe(32);
+    expect(defaultRetireAfterSeconds(86_400, POINTER_CACHE_MS)).toBe(43_200);
+    expect(() => defaultRetireAfterSeconds(1.5, POINTER_CACHE_MS)).toThrow(/whole number/);
+  });
+
+  test('the plan takes the deployment\'s default unless the input names one', () => {
+    const byDefault = plan({ target: 'projections', rebuild: true }, 31);
+    expect(byDefault.valid && byDefault.replay.retireAfterSeconds).toBe(31);
+    const given = plan({ target: 'projections', rebuild: true, retireAfterSeconds: 0 }, 31);
+    expect(given.valid && given.replay.retireAfterSeconds).toBe(0);
+  });
+
+  test('locally the default is seconds: the local invocation budget plus the pointer cache', () => {
+    const local = Number(handlerEnvironment(loadLocalConfig({}))[ENV.retireAfterSecondsDefault]);
+    expect(local).toBe(LOCAL_INVOCATION_BUDGET_MS / 1000 + POINTER_CACHE_MS / 1000);
+    expect(local).toBeLessThan(60);
+  });
+});
