@@ -10,6 +10,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { claimingConsumer, type PositionStore } from '../../application/claiming-consumer';
 import type { EventStore } from '../../application/event-store';
 import { CartSequencer } from '../../application/sequencer';
+import { unreachable, upcastCartEvent } from '../../domain/cart';
 import { EventEnvelope } from '../../domain/events';
 
 export interface ClosedCartNotice {
@@ -32,11 +33,27 @@ export function cartClosedNotifier(options: {
   const totals = new Map<string, number>();
   const sequencer = new CartSequencer(
     claimingConsumer('cart-closed-notifier', options.positions, async (cartId, events) => {
-      for (const event of events) {
-        const data = event.data as { quantity?: number };
-        if (event.type === 'ItemAdded') totals.set(cartId, (totals.get(cartId) ?? 0) + (data.quantity ?? 0));
-        if (event.type === 'ItemRemoved') totals.set(cartId, (totals.get(cartId) ?? 0) - (data.quantity ?? 0));
-        if (event.type === 'CartClosed') await options.send({ cartId, totalQuantity: totals.get(cartId) ?? 0 });
+      for (const envelope of events) {
+        const event = upcastCartEvent(envelope.type, envelope.schemaVersion, envelope.data);
+        const total = totals.get(cartId) ?? 0;
+        switch (event.type) {
+          case 'ItemAdded':
+            totals.set(cartId, total + event.data.quantity);
+            break;
+          case 'ItemRemoved':
+            totals.set(cartId, total - event.data.quantity);
+            break;
+          case 'ItemQuantityChanged':
+            totals.set(cartId, total + event.data.quantity - event.data.previousQuantity);
+            break;
+          case 'CartClosed':
+            await options.send({ cartId, totalQuantity: total });
+            break;
+          case 'CartOpened':
+            break;
+          default:
+            unreachable(event, 'event type');
+        }
       }
     }),
     options.store,
