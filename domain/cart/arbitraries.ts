@@ -77,6 +77,8 @@ export function anyEvent(options: GeneratorOptions = {}): fc.Arbitrary<CartEvent
 
 /** A cart's valid history: the commands it accepted (after an OpenCart) and the events they recorded. */
 export interface CartHistory {
+  /** Every command given, refused ones included. */
+  readonly commands: readonly CartCommand[];
   readonly accepted: readonly CartCommand[];
   readonly events: readonly CartEvent[];
   readonly state: CartState;
@@ -99,7 +101,7 @@ export function runCommands(commands: readonly CartCommand[], from: CartState = 
     for (const event of decided) state = evolve(state, event);
     events.push(...decided);
   }
-  return { accepted, events, state };
+  return { commands, accepted, events, state };
 }
 
 /** Several carts' valid histories, each opened first, from `anyCommand`. */
@@ -109,4 +111,56 @@ export function cartHistories(
   return fc
     .array(fc.array(anyCommand(options), { maxLength: options.maxCommands ?? 12 }), { minLength: 1, maxLength: options.maxCarts ?? 4 })
     .map((carts) => carts.map((commands) => runCommands([{ type: 'OpenCart' }, ...commands])));
+}
+
+/** What a cart's commands mean, for tests to compare the code with. */
+export interface CartModel {
+  readonly status: 'NONE' | 'OPEN' | 'CLOSED';
+  /** sku -> quantity, in first-added order (a line that reaches zero goes, and comes back at the end). */
+  readonly lines: ReadonlyMap<string, number>;
+  /** sku -> how many times the cart got the sku: an add, or a quantity set on a sku it did not hold. */
+  readonly timesAdded: ReadonlyMap<string, number>;
+}
+
+/**
+ * The meaning of a run of commands in plain arithmetic, written without decide, evolve or events, so that a
+ * property comparing the code with it can catch a wrong meaning. A refused command changes nothing. Its
+ * if-chain ends in a `never` check like the code's switches: a new command fails the type check here too.
+ */
+export function modelOf(commands: readonly CartCommand[]): CartModel {
+  let status: CartModel['status'] = 'NONE';
+  const lines = new Map<string, number>();
+  const timesAdded = new Map<string, number>();
+  const added = (sku: string) => timesAdded.set(sku, (timesAdded.get(sku) ?? 0) + 1);
+  for (const c of commands) {
+    if (c.type === 'OpenCart') {
+      if (status === 'NONE') status = 'OPEN';
+    } else if (status !== 'OPEN') {
+      continue;
+    } else if (c.type === 'CloseCart') {
+      status = 'CLOSED';
+    } else if (c.type === 'AddItem') {
+      lines.set(c.sku, (lines.get(c.sku) ?? 0) + c.quantity);
+      added(c.sku);
+    } else if (c.type === 'SetItemQuantity') {
+      if (!lines.has(c.sku)) added(c.sku);
+      lines.set(c.sku, c.quantity);
+    } else if (c.type === 'RemoveItem') {
+      const held = lines.get(c.sku) ?? 0;
+      const removed = c.quantity ?? held;
+      if (held === 0 || removed > held) continue;
+      if (removed === held) lines.delete(c.sku);
+      else lines.set(c.sku, held - removed);
+    } else {
+      const unknown: never = c;
+      throw new TypeError(`no model for ${JSON.stringify(unknown)}`);
+    }
+  }
+  return { status, lines, timesAdded };
+}
+
+/** The model as a CartState, to compare with fold. */
+export function modelState(commands: readonly CartCommand[]): CartState {
+  const { status, lines } = modelOf(commands);
+  return status === 'NONE' ? { status } : { status, items: [...lines].map(([sku, quantity]) => ({ sku, quantity })) };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CartRuleViolation, decide, evolve, fold, quantityOf, type CartCommand, type CartEvent, type CartState } from '.';
-import { anyCommand } from './arbitraries';
+import { anyCommand, modelState } from './arbitraries';
 
 /** Properties over any sequence of commands (every command type, from domain/cart/arbitraries.ts). */
 const command = anyCommand();
@@ -25,33 +25,6 @@ function run(commands: readonly CartCommand[]): { state: CartState; events: Cart
     }
   }
   return { state, events, refused, decisions };
-}
-
-/**
- * What a run of commands means, in plain arithmetic over the commands (no decide, no evolve, no events): lines
- * in first-added order, a line that reaches zero goes (and comes back at the end), refusals leave all as it was.
- */
-function modelOf(commands: readonly CartCommand[]): CartState {
-  let status: 'NONE' | 'OPEN' | 'CLOSED' = 'NONE';
-  const lines = new Map<string, number>();
-  for (const c of commands) {
-    if (c.type === 'OpenCart') {
-      if (status === 'NONE') status = 'OPEN';
-      continue;
-    }
-    if (status !== 'OPEN') continue;
-    if (c.type === 'CloseCart') status = 'CLOSED';
-    else if (c.type === 'AddItem') lines.set(c.sku, (lines.get(c.sku) ?? 0) + c.quantity);
-    else if (c.type === 'SetItemQuantity') lines.set(c.sku, c.quantity);
-    else {
-      const held = lines.get(c.sku) ?? 0;
-      const removed = c.quantity ?? held;
-      if (held === 0 || removed > held) continue;
-      if (removed === held) lines.delete(c.sku);
-      else lines.set(c.sku, held - removed);
-    }
-  }
-  return status === 'NONE' ? { status } : { status, items: [...lines].map(([sku, quantity]) => ({ sku, quantity })) };
 }
 
 /**
@@ -114,7 +87,7 @@ describe('cart properties', () => {
         const reloaded = fold(events);
         expect(reloaded).toEqual(meaningOf(events));
         expect(reloaded).toEqual(state);
-        expect(state).toEqual(modelOf(commands));
+        expect(state).toEqual(modelState(commands));
         const at = events.length === 0 ? 0 : cut % (events.length + 1);
         expect(fold(events.slice(at), fold(events.slice(0, at)))).toEqual(reloaded);
       }),
