@@ -104,7 +104,7 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
       }),
       { numRuns: 300 },
     );
-  }, 60_000);
+  }, 120_000);
 
   it('records of a batch applied concurrently, as the Kinesis handler does, equal a from-scratch fold', async () => {
     await fc.assert(
@@ -165,7 +165,7 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
       }),
       { numRuns: 150 },
     );
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('projection policies', () => {

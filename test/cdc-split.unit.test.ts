@@ -107,7 +107,7 @@ describe('splitting stream records into events', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 
   it('ignores REMOVE records and records without events, wherever they fall in the stream', async () => {
     await fc.assert(
@@ -132,7 +132,7 @@ describe('splitting stream records into events', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 
   it('dead-letters malformed records with a reason naming them, and lets every other event through', async () => {
     const corruptions: ((record: StreamRecordJson) => unknown)[] = [
@@ -168,7 +168,7 @@ describe('splitting stream records into events', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 });
 
 describe('the aggregate-item (seed) layout', () => {
