@@ -45,6 +45,12 @@ module.exports = {
       from: { path: layer('infra') },
       to: { path: layer('local') },
     },
+    {
+      name: 'arbitraries-are-for-tests',
+      severity: 'error',
+      from: { pathNot: ['\\.(unit|int|rel)\\.test\\.ts$', '^test/', '^bench/'] },
+      to: { path: '^domain/cart/arbitraries\\.ts$' },
+    },
     { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

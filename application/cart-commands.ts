@@ -205,6 +205,8 @@ export async function executeCartCommand(
       await catchUp();
       continue;
     }
+    // A command that decides nothing still appends: the empty append confirms the version against the store, so a
+    // version from recentCarts (or a read another writer has since passed) is never answered unchecked.
     const events = stampEvents(cartId, cart.version, decided, clock.now(), nextId);
     for (const event of events) ownIds.add(event.eventId);
     try {

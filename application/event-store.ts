@@ -14,7 +14,8 @@ export interface AppendResult {
 
 /**
  * The source of truth. Appends are atomic and conditional: events carry versions expectedVersion+1..n,
- * and if any of those versions exists already the whole append fails with VersionConflict.
+ * and if any of those versions exists already the whole append fails with VersionConflict. An empty append
+ * succeeds only on a stream at expectedVersion (it confirms the version without writing).
  */
 export interface EventStore {
   /** The stream's events in version order; with afterVersion, only those after it (a retry's catch-up). */

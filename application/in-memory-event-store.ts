@@ -21,7 +21,9 @@ export class InMemoryEventStore implements EventStore {
     await this.beforeAppend?.(aggregateId, expectedVersion);
     const stream = this.streams.get(aggregateId) ?? [];
     const taken = new Set(stream.map((event) => event.version));
-    if (events.some((event) => taken.has(event.version))) {
+    // An empty append checks the version like any other: the stream must be at expectedVersion.
+    const emptyOnAnotherVersion = events.length === 0 && (stream.at(-1)?.version ?? 0) !== expectedVersion;
+    if (emptyOnAnotherVersion || events.some((event) => taken.has(event.version))) {
       this.appends.push({ aggregateId, expectedVersion, count: events.length, outcome: 'conflict' });
       throw new VersionConflict(aggregateId, expectedVersion);
     }

@@ -1,6 +1,6 @@
 import { singleGeneration } from './generations';
 import fc from 'fast-check';
-import { CartRuleViolation, decide, evolve, initialCartState, type CartCommand, type CartState } from '../domain/cart';
+import { cartHistories } from '../domain/cart/arbitraries';
 import type { EventEnvelope } from '../domain/events';
 import { foldProjections } from '../domain/projections';
 import { stampEvents } from './cart-commands';
@@ -18,33 +18,10 @@ import { replayProjections } from './replay-projections';
  */
 
 const SKUS = ['A', 'B', 'C'];
-const command: fc.Arbitrary<CartCommand> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('AddItem' as const), sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 4 }) }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('RemoveItem' as const), sku: fc.constantFrom(...SKUS) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('CloseCart' as const) }) },
-);
-
-/** Several carts' valid histories: what the cart accepted, as stored events. */
-const history = fc.array(fc.array(command, { maxLength: 10 }), { minLength: 1, maxLength: 5 }).map((carts) => {
-  const events: EventEnvelope[] = [];
+/** Carts with valid histories (every command type, domain/cart/arbitraries.ts), as stored events. */
+const history = cartHistories({ skus: SKUS, maxQuantity: 4 }).map((carts) => {
   let id = 0;
-  carts.forEach((commands, cartIndex) => {
-    let state: CartState = initialCartState;
-    let version = 0;
-    for (const next of [{ type: 'OpenCart' } as CartCommand, ...commands]) {
-      let decided;
-      try {
-        decided = decide(next, state);
-      } catch (error) {
-        if (error instanceof CartRuleViolation) continue;
-        throw error;
-      }
-      events.push(...stampEvents(`cart-${cartIndex}`, version, decided, new Date(0), () => `event-${id++}`));
-      for (const event of decided) state = evolve(state, event);
-      version += decided.length;
-    }
-  });
-  return events;
+  return carts.flatMap((cart, cartIndex) => stampEvents(`cart-${cartIndex}`, 0, cart.events, new Date(0), () => `event-${id++}`));
 });
 
 /** The archive: every event in some object (some in two or three), objects of any size, listed in any order. */

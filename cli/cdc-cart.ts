@@ -1,3 +1,4 @@
+import { CART_EVENT_TYPES } from '../domain/cart';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { archiveByHour, isArchiveEventKey } from '../application/archive-browsing';
@@ -21,6 +22,9 @@ import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-de
 import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
 import { portInForce, portsInForce } from './ports';
 import { localRedrivers } from '../local/console/redrivers';
+
+/** Type names are padded to the longest in the domain's list, so columns align for every type, a new one included. */
+const TYPE_WIDTH = Math.max(...CART_EVENT_TYPES.map((type) => type.length));
 
 const USAGE = `usage: cdc-cart <command> [options]
 
@@ -128,7 +132,7 @@ function eventLine(record: MarkedStreamRecord): string {
   const marks = record.marks.length ? `  [${record.marks.join(', ')}]` : '';
   if (!envelope) return `${record.arrivedAt}  ${record.shardId}  ${record.partitionKey}  (not an event envelope)${marks}`;
   const data = JSON.stringify(envelope.data);
-  return `${record.arrivedAt}  ${envelope.aggregateId}  v${String(envelope.version).padEnd(3)} ${envelope.type.padEnd(12)} ${data === '{}' ? '' : data}  eventId=${envelope.eventId}${marks}`;
+  return `${record.arrivedAt}  ${envelope.aggregateId}  v${String(envelope.version).padEnd(3)} ${envelope.type.padEnd(TYPE_WIDTH)} ${data === '{}' ? '' : data}  eventId=${envelope.eventId}${marks}`;
 }
 
 async function cart(resources: Resources, args: string[]): Promise<number> {
@@ -153,7 +157,7 @@ async function cart(resources: Resources, args: string[]): Promise<number> {
 
 /** Two columns: the stored events on the left, the read model on the right. */
 export function cartSideBySide(cart: CartInspection): string {
-  const left = ['STORED EVENTS (event store)', ...cart.events.map((e) => `v${e.version} ${e.type.padEnd(11)} ${e.occurredAt.slice(11, 19)} ${JSON.stringify(e.data) === '{}' ? '' : JSON.stringify(e.data)}`)];
+  const left = ['STORED EVENTS (event store)', ...cart.events.map((e) => `v${e.version} ${e.type.padEnd(TYPE_WIDTH)} ${e.occurredAt.slice(11, 19)} ${JSON.stringify(e.data) === '{}' ? '' : JSON.stringify(e.data)}`)];
   const model = cart.readModel;
   const right = [
     'READ MODEL (cart-summary)',

@@ -36,7 +36,7 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async appendToStream(aggregateId: string, expectedVersion: number, events: readonly EventEnvelope[]): Promise<AppendResult> {
-    if (events.length === 0) return { version: expectedVersion };
+    if (events.length === 0) return this.confirmVersion(aggregateId, expectedVersion);
     if (events.length > MAX_EVENTS_PER_APPEND) throw new RangeError(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
     events.forEach((event, index) => {
       if (event.aggregateId !== aggregateId || event.version !== expectedVersion + index + 1) {
@@ -76,6 +76,29 @@ export class DynamoDbEventStore implements EventStore {
       if (isConditionFailure(error)) throw new VersionConflict(aggregateId, expectedVersion);
       throw error;
     }
+  }
+
+  /**
+   * An empty append appends nothing but keeps the promise of every append: it succeeds only on a stream at
+   * expectedVersion (a consistent read of its last event), so a command that decided nothing never answers a
+   * version it merely remembered.
+   */
+  private async confirmVersion(aggregateId: string, expectedVersion: number): Promise<AppendResult> {
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#id = :id',
+        ExpressionAttributeNames: { '#id': EVENT_STORE_KEY.partitionKey, '#version': EVENT_STORE_KEY.sortKey },
+        ExpressionAttributeValues: { ':id': aggregateId },
+        ProjectionExpression: '#version',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const stored = Number(page.Items?.[0]?.[EVENT_STORE_KEY.sortKey] ?? 0);
+    if (stored !== expectedVersion) throw new VersionConflict(aggregateId, expectedVersion);
+    return { version: expectedVersion };
   }
 }
 

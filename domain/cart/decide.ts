@@ -1,5 +1,5 @@
 import type { CartCommand } from './commands';
-import type { CartEvent } from './events';
+import { unreachable, type CartEvent } from './events';
 import { quantityOf, type CartState } from './state';
 
 export type CartRule = 'CART_NOT_FOUND' | 'CART_ALREADY_EXISTS' | 'CART_CLOSED' | 'ITEM_NOT_IN_CART' | 'NOT_ENOUGH_QUANTITY';
@@ -15,6 +15,7 @@ export class CartRuleViolation extends Error {
   }
 }
 
+/** The events a command records on the cart's state: none when it changes nothing (a quantity set to what it is). */
 export function decide(command: CartCommand, state: CartState): CartEvent[] {
   if (command.type === 'OpenCart') {
     if (state.status !== 'NONE') throw new CartRuleViolation('CART_ALREADY_EXISTS', 'the cart already exists');
@@ -36,7 +37,15 @@ export function decide(command: CartCommand, state: CartState): CartEvent[] {
       }
       return [{ type: 'ItemRemoved', data: { sku: command.sku, quantity } }];
     }
+    case 'SetItemQuantity': {
+      const previousQuantity = quantityOf(state, command.sku);
+      // Nothing to record: the caller answers the cart's stored version.
+      if (previousQuantity === command.quantity) return [];
+      return [{ type: 'ItemQuantityChanged', data: { sku: command.sku, quantity: command.quantity, previousQuantity } }];
+    }
     case 'CloseCart':
       return [{ type: 'CartClosed', data: {} }];
+    default:
+      return unreachable(command, 'command');
   }
 }

@@ -11,6 +11,7 @@ import { LineQuantity, Quantity, Sku } from './values';
  *   CartOpened, CartClosed  seed-v0 -> seed-v1 -> 1 (current)
  *   ItemAdded               seed-v0 -> seed-v1 -> 2 (current);  1 -> 2
  *   ItemRemoved             1 (current)
+ *   ItemQuantityChanged     1 (current)
  * Numbered versions are this project's (the envelope's schemaVersion). The seed (the blog series' Ruby code) stored
  * no version and has no ItemRemoved; its payloads as written are `seed-v0`, and `seed-v1` is the same payload once
  * its cart id has been checked against the aggregate and dropped. Seed payloads are lifted where they enter this
@@ -23,6 +24,18 @@ export const ItemAddedData = z.object({ sku: Sku, quantity: Quantity, name: z.st
 /** Removing a whole line (no quantity in the command) removes all of it, which may be more than MAX_QUANTITY. */
 export const ItemRemovedData = z.object({ sku: Sku, quantity: LineQuantity }).strict();
 export const CartClosedData = z.object({}).strict();
+/**
+ * A line's quantity set to `quantity` (PUT /carts/{cartId}/items/{sku}); `previousQuantity` is what the line held
+ * before, 0 when the cart had no such line (the command then adds it). Never recorded with the two equal.
+ */
+export const ItemQuantityChangedData = z
+  .object({
+    sku: Sku,
+    quantity: Quantity,
+    previousQuantity: z.number({ error: 'previousQuantity must be a number' }).int({ error: 'previousQuantity must be an integer' }).min(0, { error: 'previousQuantity must be at least 0' }),
+  })
+  .strict()
+  .refine((data) => data.quantity !== data.previousQuantity, { error: 'quantity must differ from previousQuantity' });
 
 const SeedCartId = z.string({ error: 'shopping_cart_uuid must be a string' }).min(1, { error: 'shopping_cart_uuid must not be empty' });
 const SeedItemName = z.string({ error: 'item_name must be a string' }).min(1, { error: 'item_name must not be empty' });
@@ -31,22 +44,42 @@ export const SeedCartOpenedData = z.object({ shopping_cart_uuid: SeedCartId }).s
 export const SeedItemAddedData = z.object({ shopping_cart_uuid: SeedCartId, item_name: SeedItemName }).strict();
 export const SeedCartClosedData = z.object({ shopping_cart_uuid: SeedCartId }).strict();
 
-export type CartEvent =
-  | { type: 'CartOpened'; data: z.infer<typeof CartOpenedData> }
-  | { type: 'ItemAdded'; data: z.infer<typeof ItemAddedData> }
-  | { type: 'ItemRemoved'; data: z.infer<typeof ItemRemovedData> }
-  | { type: 'CartClosed'; data: z.infer<typeof CartClosedData> };
+/**
+ * The one list of event types: each type's current payload schema and schemaVersion. The CartEvent union, the
+ * list of types and every Record<CartEventType, ...> below derive from it, so a type added here is missing
+ * nowhere without the compiler saying so (docs/contributing.md).
+ */
+export const CART_EVENT_SCHEMAS = {
+  CartOpened: { schemaVersion: 1, schema: CartOpenedData },
+  ItemAdded: { schemaVersion: 2, schema: ItemAddedData },
+  ItemRemoved: { schemaVersion: 1, schema: ItemRemovedData },
+  ItemQuantityChanged: { schemaVersion: 1, schema: ItemQuantityChangedData },
+  CartClosed: { schemaVersion: 1, schema: CartClosedData },
+} as const satisfies Record<string, { schemaVersion: number; schema: z.ZodType }>;
 
-export type CartEventType = CartEvent['type'];
+export type CartEventType = keyof typeof CART_EVENT_SCHEMAS;
 
-export const CART_EVENT_TYPES = ['CartOpened', 'ItemAdded', 'ItemRemoved', 'CartClosed'] as const satisfies readonly CartEventType[];
+export type CartEvent = { [T in CartEventType]: { type: T; data: z.infer<(typeof CART_EVENT_SCHEMAS)[T]['schema']> } }[CartEventType];
 
-export const CURRENT_SCHEMA_VERSION: Record<CartEventType, number> = {
-  CartOpened: 1,
-  ItemAdded: 2,
-  ItemRemoved: 1,
-  CartClosed: 1,
-};
+/** An event of one type: `CartEventOf<'ItemAdded'>['data']` is its payload. */
+export type CartEventOf<T extends CartEventType> = Extract<CartEvent, { type: T }>;
+
+export const CART_EVENT_TYPES = Object.keys(CART_EVENT_SCHEMAS) as readonly CartEventType[];
+
+/** A record with one entry per event type, computed from the type. */
+export function byEventType<V>(entry: (type: CartEventType) => V): Record<CartEventType, V> {
+  return Object.fromEntries(CART_EVENT_TYPES.map((type) => [type, entry(type)])) as Record<CartEventType, V>;
+}
+
+export const CURRENT_SCHEMA_VERSION: Readonly<Record<CartEventType, number>> = byEventType((type) => CART_EVENT_SCHEMAS[type].schemaVersion);
+
+/**
+ * Ends a switch over a closed set of names (event types, commands, routes): a case left out makes `value` not
+ * `never` and fails the type check; at run time (a value from outside the types) it throws.
+ */
+export function unreachable(value: never, what = 'value'): never {
+  throw new TypeError(`unhandled ${what}: ${JSON.stringify(value)}`);
+}
 
 /** The seed's payload versions: they are never stored here, so they need no number. */
 export const SEED_PAYLOAD_VERSIONS = ['seed-v0', 'seed-v1'] as const;
@@ -78,13 +111,13 @@ function checkedWithoutCartId<T extends { shopping_cart_uuid: string }>(data: T,
   return rest;
 }
 
-const PAYLOAD_VERSIONS: Record<CartEventType, ReadonlyMap<PayloadVersion, PayloadSchema>> = {
-  CartOpened: new Map<PayloadVersion, PayloadSchema>([
+/** The versions before the current one, with the step from each to the next; the current comes from CART_EVENT_SCHEMAS. */
+const OLDER_PAYLOADS: Record<CartEventType, readonly (readonly [PayloadVersion, PayloadSchema])[]> = {
+  CartOpened: [
     ['seed-v0', { schema: SeedCartOpenedData, next: { to: 'seed-v1', lift: checkedWithoutCartId } }],
     ['seed-v1', { schema: CartOpenedData, next: { to: 1, lift: (data: object) => data } }],
-    [1, { schema: CartOpenedData }],
-  ]),
-  ItemAdded: new Map<PayloadVersion, PayloadSchema>([
+  ],
+  ItemAdded: [
     ['seed-v0', { schema: SeedItemAddedData, next: { to: 'seed-v1', lift: checkedWithoutCartId } }],
     [
       'seed-v1',
@@ -95,18 +128,21 @@ const PAYLOAD_VERSIONS: Record<CartEventType, ReadonlyMap<PayloadVersion, Payloa
       },
     ],
     [1, { schema: ItemAddedDataV1, next: { to: 2, lift: (data: z.infer<typeof ItemAddedDataV1>) => data } }],
-    [2, { schema: ItemAddedData }],
-  ]),
-  ItemRemoved: new Map<PayloadVersion, PayloadSchema>([[1, { schema: ItemRemovedData }]]),
-  CartClosed: new Map<PayloadVersion, PayloadSchema>([
+  ],
+  ItemRemoved: [],
+  ItemQuantityChanged: [],
+  CartClosed: [
     ['seed-v0', { schema: SeedCartClosedData, next: { to: 'seed-v1', lift: checkedWithoutCartId } }],
     ['seed-v1', { schema: CartClosedData, next: { to: 1, lift: (data: object) => data } }],
-    [1, { schema: CartClosedData }],
-  ]),
+  ],
 };
 
+const PAYLOAD_VERSIONS = byEventType(
+  (type) => new Map<PayloadVersion, PayloadSchema>([...OLDER_PAYLOADS[type], [CART_EVENT_SCHEMAS[type].schemaVersion, { schema: CART_EVENT_SCHEMAS[type].schema }]]),
+);
+
 export function isCartEventType(type: string): type is CartEventType {
-  return (CART_EVENT_TYPES as readonly string[]).includes(type);
+  return Object.hasOwn(CART_EVENT_SCHEMAS, type);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CartEvent } from './events';
+import { unreachable, type CartEvent } from './events';
 import type { CartLine, CartState } from './state';
 
 export function evolve(state: CartState, event: CartEvent): CartState {
@@ -9,8 +9,15 @@ export function evolve(state: CartState, event: CartEvent): CartState {
       return withItems(state, addLine(linesOf(state), event.data.sku, event.data.quantity, event.data.name));
     case 'ItemRemoved':
       return withItems(state, addLine(linesOf(state), event.data.sku, -event.data.quantity));
+    case 'ItemQuantityChanged': {
+      const lines = linesOf(state);
+      const inCart = lines.find((line) => line.sku === event.data.sku)?.quantity ?? 0;
+      return withItems(state, addLine(lines, event.data.sku, event.data.quantity - inCart));
+    }
     case 'CartClosed':
       return { status: 'CLOSED', items: linesOf(state) };
+    default:
+      return unreachable(event, 'event type');
   }
 }
 

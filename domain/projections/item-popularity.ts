@@ -1,10 +1,10 @@
-import { evolve, isProbeCartId, type CartState } from '../cart';
+import { evolve, isProbeCartId, unreachable, type CartEvent, type CartState } from '../cart';
 import { linesOf, type VersionedCartEvent } from './cart-projection';
 
 /** The `item-popularity` read model: one row per sku, summed over every cart. */
 export interface ItemPopularity {
   readonly sku: string;
-  /** How many ItemAdded events named this sku, in any cart, open or closed since. */
+  /** How many times a cart got this sku (an ItemAdded, or an ItemQuantityChanged from 0), open or closed since. */
   readonly timesAdded: number;
   /** The quantity of this sku in carts that are open now (closing a cart takes its lines out). */
   readonly quantityInOpenCarts: number;
@@ -26,7 +26,8 @@ export function popularityDeltas(before: CartState, events: readonly VersionedCa
   const timesAdded = new Map<string, number>();
   let after = before;
   for (const { event } of events) {
-    if (event.type === 'ItemAdded') timesAdded.set(event.data.sku, (timesAdded.get(event.data.sku) ?? 0) + 1);
+    const added = addedSku(event);
+    if (added !== undefined) timesAdded.set(added, (timesAdded.get(added) ?? 0) + 1);
     after = evolve(after, event);
   }
   const open = new Map<string, number>();
@@ -51,6 +52,22 @@ export function popularityDeltas(before: CartState, events: readonly VersionedCa
  */
 export function businessDeltas(cartId: string, deltas: SkuDelta[]): SkuDelta[] {
   return isProbeCartId(cartId) ? [] : deltas;
+}
+
+/** The sku an event adds to a cart, if it is one that counts in timesAdded: an ItemAdded, or a quantity set on a new line. */
+export function addedSku(event: CartEvent): string | undefined {
+  switch (event.type) {
+    case 'ItemAdded':
+      return event.data.sku;
+    case 'ItemQuantityChanged':
+      return event.data.previousQuantity === 0 ? event.data.sku : undefined;
+    case 'CartOpened':
+    case 'ItemRemoved':
+    case 'CartClosed':
+      return undefined;
+    default:
+      return unreachable(event, 'event type');
+  }
 }
 
 /** Adds deltas into rows (the from-scratch fold and in-memory stores use it; DynamoDB does it with ADD). */

@@ -12,6 +12,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { claimingConsumer, type PositionStore } from '../../application/claiming-consumer';
 import type { EventStore } from '../../application/event-store';
 import { CartSequencer } from '../../application/sequencer';
+import { unreachable, upcastCartEvent } from '../../domain/cart';
 import { EventEnvelope } from '../../domain/events';
 
 export interface ClosedCartNotice {
@@ -44,10 +45,24 @@ export function cartClosedNotifier(options: {
   async function totalQuantityBefore(cartId: string, version: number): Promise<number> {
     const { events } = await options.store.readStream(cartId);
     let total = 0;
-    for (const event of events.filter((e) => e.version < version)) {
-      const data = event.data as { quantity?: number };
-      if (event.type === 'ItemAdded') total += data.quantity ?? 0;
-      if (event.type === 'ItemRemoved') total -= data.quantity ?? 0;
+    for (const envelope of events.filter((e) => e.version < version)) {
+      const event = upcastCartEvent(envelope.type, envelope.schemaVersion, envelope.data);
+      switch (event.type) {
+        case 'ItemAdded':
+          total += event.data.quantity;
+          break;
+        case 'ItemRemoved':
+          total -= event.data.quantity;
+          break;
+        case 'ItemQuantityChanged':
+          total += event.data.quantity - event.data.previousQuantity;
+          break;
+        case 'CartOpened':
+        case 'CartClosed':
+          break;
+        default:
+          unreachable(event, 'event type');
+      }
     }
     return total;
   }

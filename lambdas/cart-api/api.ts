@@ -12,6 +12,7 @@ import { VersionConflict, type EventStore } from '../../application/event-store'
 import { CartRuleViolation, ordinaryCartIdFrom, probeCartIdFrom, Quantity, Sku, type CartCommand } from '../../domain/cart';
 import { expectedVersionFrom, header, parseJsonBody, parseWith, refuseOversizedBody } from '../http/requests';
 import { HttpError, json, type HttpResult } from '../http/responses';
+import { routeHandler, type RouteKeyOf } from '../http-routes';
 
 export interface CartApiDependencies {
   readonly store: EventStore;
@@ -26,6 +27,7 @@ const CartId = z.uuid();
 const EmptyBody = z.strictObject({});
 const OpenCartBody = z.strictObject({ probe: z.literal(true).optional() });
 const AddItemBody = z.strictObject({ sku: Sku, quantity: Quantity.default(1) });
+const SetQuantityBody = z.strictObject({ quantity: Quantity });
 const RemoveQuery = z.strictObject({
   quantity: z
     .string()
@@ -46,49 +48,60 @@ export function createCartApi(deps: CartApiDependencies): (event: APIGatewayProx
   };
 }
 
+type RouteHandler = (deps: CartApiDependencies, event: APIGatewayProxyEventV2) => Promise<HttpResult>;
+
+/** One handler per route of lambdas/http-routes.ts that this Lambda serves: the compiler checks both ways. */
+const ROUTES: Record<RouteKeyOf<'cartApi'>, RouteHandler> = {
+  'POST /carts': async (deps, event) => {
+    const body = parseJsonBody(event, OpenCartBody, { optional: true });
+    // A keyed POST /carts names its cart after the key, so that its retry finds the cart it opened.
+    const commandId = commandIdOf(event);
+    const uuid = commandId === undefined ? deps.newCartId() : uuidFromText(`${commandId}#cart`);
+    const cartId = body.probe ? probeCartIdFrom(uuid) : ordinaryCartIdFrom(uuid);
+    const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' }, { ...recentCartsOf(deps), ...(commandId === undefined ? {} : { commandId }) });
+    return json(201, { cartId, version }, { location: `/carts/${cartId}`, etag: etag(version) });
+  },
+  'GET /carts/{cartId}': async (deps, event) => {
+    const cartId = cartIdOf(event);
+    const cart = await loadCart(deps.store, cartId);
+    if (cart.state.status === 'NONE') throw cartNotFound(cartId);
+    return json(200, { cartId, status: cart.state.status, items: cart.state.items, version: cart.version }, { etag: etag(cart.version) });
+  },
+  'POST /carts/{cartId}/items': async (deps, event) => {
+    const cartId = cartIdOf(event);
+    const body = parseJsonBody(event, AddItemBody);
+    return command(deps, event, cartId, { type: 'AddItem', sku: body.sku, quantity: body.quantity });
+  },
+  'PUT /carts/{cartId}/items/{sku}': async (deps, event) => {
+    const cartId = cartIdOf(event);
+    const sku = skuOf(event);
+    const { quantity } = parseJsonBody(event, SetQuantityBody);
+    return command(deps, event, cartId, { type: 'SetItemQuantity', sku, quantity });
+  },
+  'DELETE /carts/{cartId}/items/{sku}': async (deps, event) => {
+    const cartId = cartIdOf(event);
+    const sku = skuOf(event);
+    const { quantity } = parseWith(RemoveQuery, event.queryStringParameters ?? {});
+    parseJsonBody(event, EmptyBody, { optional: true });
+    return command(deps, event, cartId, quantity === undefined ? { type: 'RemoveItem', sku } : { type: 'RemoveItem', sku, quantity });
+  },
+  'POST /carts/{cartId}/close': async (deps, event) => {
+    const cartId = cartIdOf(event);
+    parseJsonBody(event, EmptyBody, { optional: true });
+    return command(deps, event, cartId, { type: 'CloseCart' });
+  },
+};
+
 async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): Promise<HttpResult> {
   // Every route refuses an oversized body (413), whether it reads the body or not.
   refuseOversizedBody(event);
-  switch (event.routeKey) {
-    case 'POST /carts': {
-      const body = parseJsonBody(event, OpenCartBody, { optional: true });
-      // A keyed POST /carts names its cart after the key, so that its retry finds the cart it opened.
-      const commandId = commandIdOf(event);
-      const uuid = commandId === undefined ? deps.newCartId() : uuidFromText(`${commandId}#cart`);
-      const cartId = body.probe ? probeCartIdFrom(uuid) : ordinaryCartIdFrom(uuid);
-      const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' }, { ...recentCartsOf(deps), ...(commandId === undefined ? {} : { commandId }) });
-      return json(201, { cartId, version }, { location: `/carts/${cartId}`, etag: etag(version) });
-    }
-    case 'GET /carts/{cartId}': {
-      const cartId = cartIdOf(event);
-      const cart = await loadCart(deps.store, cartId);
-      if (cart.state.status === 'NONE') throw cartNotFound(cartId);
-      return json(
-        200,
-        { cartId, status: cart.state.status, items: cart.state.items, version: cart.version },
-        { etag: etag(cart.version) },
-      );
-    }
-    case 'POST /carts/{cartId}/items': {
-      const cartId = cartIdOf(event);
-      const body = parseJsonBody(event, AddItemBody);
-      return command(deps, event, cartId, { type: 'AddItem', sku: body.sku, quantity: body.quantity });
-    }
-    case 'DELETE /carts/{cartId}/items/{sku}': {
-      const cartId = cartIdOf(event);
-      const sku = parseWith(z.object({ sku: Sku }), { sku: event.pathParameters?.sku }).sku;
-      const { quantity } = parseWith(RemoveQuery, event.queryStringParameters ?? {});
-      parseJsonBody(event, EmptyBody, { optional: true });
-      return command(deps, event, cartId, quantity === undefined ? { type: 'RemoveItem', sku } : { type: 'RemoveItem', sku, quantity });
-    }
-    case 'POST /carts/{cartId}/close': {
-      const cartId = cartIdOf(event);
-      parseJsonBody(event, EmptyBody, { optional: true });
-      return command(deps, event, cartId, { type: 'CloseCart' });
-    }
-    default:
-      throw new HttpError(404, 'ROUTE_NOT_FOUND', `no route for ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
-  }
+  const handler = routeHandler(ROUTES, event.routeKey);
+  if (!handler) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no route for ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
+  return handler(deps, event);
+}
+
+function skuOf(event: APIGatewayProxyEventV2): string {
+  return parseWith(z.object({ sku: Sku }), { sku: event.pathParameters?.sku }).sku;
 }
 
 async function command(deps: CartApiDependencies, event: APIGatewayProxyEventV2, cartId: string, cartCommand: CartCommand): Promise<HttpResult> {

@@ -35,6 +35,28 @@ async function setUp() {
 }
 
 describe('cart API handler (in memory)', () => {
+  it('PUT /carts/{cartId}/items/{sku} sets a line (adding it), records nothing when unchanged, and answers the stored version', async () => {
+    const { store, call } = await setUp();
+    await call('POST /carts');
+    const put = (quantity: unknown, headers: Record<string, string> = {}) =>
+      call('PUT /carts/{cartId}/items/{sku}', { cartId: CART, sku: 'MUG', body: JSON.stringify({ quantity }), headers });
+    expect(await put(3)).toMatchObject({ status: 200, body: { cartId: CART, version: 2 }, headers: { etag: '"2"' } });
+    expect(await put(5, { 'if-match': '"2"' })).toMatchObject({ status: 200, body: { version: 3 } });
+    expect(await put(5, { 'if-match': '"2"' })).toMatchObject({ status: 412, body: { error: { code: 'VERSION_MISMATCH' } } });
+    const { events } = await store.readStream(CART);
+    expect(events.map((e) => [e.type, e.data])).toEqual([
+      ['CartOpened', {}],
+      ['ItemQuantityChanged', { sku: 'MUG', quantity: 3, previousQuantity: 0 }],
+      ['ItemQuantityChanged', { sku: 'MUG', quantity: 5, previousQuantity: 3 }],
+    ]);
+    // Another writer moves the cart: the no-op answers the version in the store, not one this process remembers.
+    await call('POST /carts/{cartId}/items', { cartId: CART, body: JSON.stringify({ sku: 'TEA', quantity: 1 }) });
+    expect(await put(5)).toMatchObject({ status: 200, body: { version: 4 }, headers: { etag: '"4"' } });
+    expect((await store.readStream(CART)).version).toBe(4);
+    for (const bad of [0, 1001, 1.5, '2', null]) expect(await put(bad)).toMatchObject({ status: 400 });
+    expect(await call('PUT /carts/{cartId}/items/{sku}', { cartId: CART, sku: 'MUG', body: '{}' })).toMatchObject({ status: 400 });
+  });
+
   it('answers each route with its documented shape', async () => {
     const { call } = await setUp();
     expect(await call('POST /carts')).toMatchObject({ status: 201, body: { cartId: CART, version: 1 }, headers: { location: `/carts/${CART}`, etag: '"1"' } });

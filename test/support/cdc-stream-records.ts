@@ -1,7 +1,9 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { toItem } from '../../adapters/dynamodb/event-store';
-import { CURRENT_SCHEMA_VERSION, skuOfSeedItemName } from '../../domain/cart';
+import fc from 'fast-check';
+import { CART_EVENT_TYPES, CURRENT_SCHEMA_VERSION, skuOfSeedItemName, type CartEvent } from '../../domain/cart';
+import { eventArbitraries } from '../../domain/cart/arbitraries';
 import type { EventEnvelope } from '../../domain/events';
 
 /**
@@ -154,13 +156,21 @@ export function asDynamoDbLocal(image: Record<string, AttributeValue>): Record<s
 
 let eventCounter = 0;
 
-/** A cart history that every event schema accepts: opened, items added and removed, maybe closed. */
+/** The event types a history holds between its CartOpened and its CartClosed: every other type of the domain's list. */
+const LINE_EVENT_TYPES = CART_EVENT_TYPES.filter((type) => type !== 'CartOpened' && type !== 'CartClosed');
+
+/**
+ * A cart history that every event schema accepts: opened, then each other event type in turn (its payload drawn
+ * from the type's generator in domain/cart/arbitraries.ts, the same for the same cart and version), so a new event
+ * type is in every history long enough to reach it. Its events are at their current schemaVersion.
+ */
 export function cartHistory(cartId: string, length: number, occurredAt = '2026-01-01T00:00:00.000Z'): EventEnvelope[] {
+  const generators = eventArbitraries({ skus: ['SKU-0', 'SKU-1', 'SKU-2', 'SKU-3', 'SKU-4', 'SKU-5', 'SKU-6'] });
   const events: EventEnvelope[] = [];
   for (let version = 1; version <= length; version++) {
-    const [type, data] =
-      version === 1 ? ['CartOpened', {}] : version % 3 === 0 ? ['ItemRemoved', { sku: `SKU-${version % 7}`, quantity: 1 }] : ['ItemAdded', { sku: `SKU-${version % 7}`, quantity: 1 + (version % 5) }];
-    events.push(envelope(cartId, version, type as string, data, occurredAt));
+    const type = version === 1 ? 'CartOpened' : LINE_EVENT_TYPES[(version - 2) % LINE_EVENT_TYPES.length]!;
+    const [event] = fc.sample(generators[type] as fc.Arbitrary<CartEvent>, { numRuns: 1, seed: version });
+    events.push({ ...envelope(cartId, version, type, event!.data, occurredAt), schemaVersion: CURRENT_SCHEMA_VERSION[type] });
   }
   return events;
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { HTTP_ROUTES } from '../../../lambdas/http-routes';
 import type { RawRequest } from './raw-http';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -106,5 +107,16 @@ export function hostileRequest(cartId: string): fc.Arbitrary<RawRequest> {
     })),
     fc.oneof(malformedJson, fc.constant('{"unexpected":true}'), fc.constant('[]'), fc.constant('"string"')).map((body) => ({ method: 'POST', path: '/carts', headers: JSON_HEADERS, body })),
     fc.oneof(malformedJson, fc.constant('{"force":true}')).map((body) => ({ method: 'POST', path: `/carts/${cartId}/close`, headers: JSON_HEADERS, body })),
+    // Every write route of lambdas/http-routes.ts, a route added there included: bad JSON and unknown fields.
+    fc
+      .constantFrom(...writePaths(cartId))
+      .chain(({ method, path }) => fc.oneof(malformedJson, fc.constant('{"sku":"SKU-1","quantity":1,"unexpected":true}'), fc.constant('[]')).map((body) => ({ method, path, headers: JSON_HEADERS, body }))),
   );
+}
+
+/** The cart API's write routes with their parameters filled in: cartId, and SKU-1 for a sku. */
+function writePaths(cartId: string): { method: string; path: string }[] {
+  return HTTP_ROUTES.map(({ routeKey }) => routeKey.split(' '))
+    .filter(([method, path]) => path !== undefined && method !== 'GET' && path.includes('{cartId}'))
+    .map(([method, path]) => ({ method: method!, path: path!.replace('{cartId}', cartId).replace('{sku}', 'SKU-1') }));
 }
