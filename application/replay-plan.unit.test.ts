@@ -1,5 +1,3 @@
-import { handlerEnvironment, loadLocalConfig, LOCAL_INVOCATION_BUDGET_MS } from '../local/config';
-import { ENV } from '../lambdas/environment';
 import { POINTER_CACHE_MS } from './generations';
 import { defaultRetireAfterSeconds, planReplay } from './replay';
 
@@ -20,11 +18,5 @@ describe('a rebuild\'s default wait before retiring the old generation', () => {
     expect(byDefault.valid && byDefault.replay.retireAfterSeconds).toBe(31);
     const given = plan({ target: 'projections', rebuild: true, retireAfterSeconds: 0 }, 31);
     expect(given.valid && given.replay.retireAfterSeconds).toBe(0);
-  });
-
-  test('locally the default is seconds: the local invocation budget plus the pointer cache', () => {
-    const local = Number(handlerEnvironment(loadLocalConfig({}))[ENV.retireAfterSecondsDefault]);
-    expect(local).toBe(LOCAL_INVOCATION_BUDGET_MS / 1000 + POINTER_CACHE_MS / 1000);
-    expect(local).toBeLessThan(60);
   });
 });

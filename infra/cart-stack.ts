@@ -124,7 +124,7 @@ export class CartStack extends Stack {
     // longest consumer invocation or replay object step that may have started before the switch, plus the pointer cache.
     const retireAfterSecondsDefault = defaultRetireAfterSeconds(
       Math.max(
-        ...STREAM_CONSUMERS.map((consumer) => functions.get(consumer.lambda).timeout?.toSeconds() ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS),
+        ...streamConsumerSettings.map((consumer) => functions.get(consumer.lambda).timeout?.toSeconds() ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS),
         readAslRequirements(join(PROJECT_ROOT, STATE_MACHINE_FILES.replay)).taskTimeoutSeconds[REPLAY_OBJECT_PLACEHOLDER] ?? 0,
       ),
       POINTER_CACHE_MS,

@@ -23,8 +23,8 @@ export interface CartApiDependencies {
 
 /** Cart ids are UUIDs that POST /carts hands out: any other id names no cart (404), whatever its shape. */
 const CartId = z.uuid();
-/** `{"probe": true}` opens a probe cart (domain/cart/probe-carts.ts): `cdc-cart verify` and the canary ask for one. */
 const EmptyBody = z.strictObject({});
+/** `{"probe": true}` opens a probe cart (domain/cart/probe-carts.ts): `cdc-cart verify` asks for one. */
 const OpenCartBody = z.strictObject({ probe: z.literal(true).optional() });
 const AddItemBody = z.strictObject({ sku: Sku, quantity: Quantity.default(1) });
 const SetQuantityBody = z.strictObject({ quantity: Quantity });
