@@ -12,7 +12,9 @@ const common = {
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/totals-reporter.cjs'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'] },
+    // No test leans on jest's default 5 s: on two busy cores a unit test may take many times its quiet time. A test
+    // that needs more (a property with many runs) states its own timeout beside its numRuns.
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'], testTimeout: 30_000 },
     {
       ...common,
       displayName: 'integration',
@@ -21,6 +23,7 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/worker-environment.ts'],
       slowTestThreshold: 30,
+      testTimeout: 120_000,
     },
   ],
 };

@@ -7,6 +7,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { awsCallRecording } from './aws-call-recorder';
+import { awsCallFaultsInstalled, withAwsCallFaults } from './aws-call-faults';
 
 /**
  * Client factories for every adapter. Endpoints come from the SDK's own service-specific variables
@@ -52,7 +53,10 @@ export function dynamoDbClient(budget: DynamoDbBudget = BACKGROUND_DYNAMODB_BUDG
     new DynamoDBClient({
       maxAttempts: budget.maxAttempts,
       // Without throwOnRequestTimeout, a request over requestTimeout only logs a warning and goes on waiting.
-      requestHandler: new NodeHttpHandler({ connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true }),
+      requestHandler: withAwsCallFaults(
+        'dynamodb',
+        new NodeHttpHandler({ connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true }),
+      ),
     }),
   );
 }
@@ -74,7 +78,11 @@ export function dynamoDbStreamsClient(): DynamoDBStreamsClient {
  * timeout would only log a warning.
  */
 export function kinesisClient(): KinesisClient {
-  return recorded(new KinesisClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000, throwOnRequestTimeout: true }) }));
+  return recorded(
+    new KinesisClient({
+      requestHandler: withAwsCallFaults('kinesis', new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000, throwOnRequestTimeout: true })),
+    }),
+  );
 }
 
 export function s3Client(): S3Client {
@@ -83,6 +91,7 @@ export function s3Client(): S3Client {
     new S3Client({
       // s3rver serves path-style only, and stores streamed bodies wrongly under the default checksum mode.
       forcePathStyle: local,
+      ...(awsCallFaultsInstalled() ? { requestHandler: withAwsCallFaults('s3', new NodeHttpHandler()) } : {}),
       requestChecksumCalculation: local ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: local ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
     }),

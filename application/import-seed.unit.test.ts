@@ -74,7 +74,7 @@ describe('importing a seed table', () => {
       ),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 
   it('reports and skips a bad item with its key and why, and imports every other', async () => {
     const good = seedCart('good', ['Red Mug']);

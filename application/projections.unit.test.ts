@@ -89,7 +89,7 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
       }),
       { numRuns: 300 },
     );
-  });
+  }, 120_000);
 
   it('records of a batch applied concurrently, as the Kinesis handler does, equal a from-scratch fold', async () => {
     await fc.assert(
@@ -107,7 +107,7 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('in batches, as a replay applies them, equals a from-scratch fold and counts every input event once', async () => {
     await fc.assert(
@@ -128,7 +128,7 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('two writers racing on the same tables (live consumer and replay) still apply each event once', async () => {
     await fc.assert(
@@ -150,7 +150,7 @@ describe('projections under at-least-once, out-of-order delivery (property)', ()
       }),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 });
 
 describe('projection policies', () => {

@@ -114,7 +114,7 @@ describe('parallel replay order', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 
   it('counts every event applied once per projection, and every further copy as a duplicate', async () => {
     await fc.assert(
@@ -141,5 +141,5 @@ describe('parallel replay order', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 });

@@ -38,6 +38,7 @@ describe('archive keys and replay windows', () => {
         expect(isKeyInWindow(key, window)).toBe(overlaps);
         if (overlaps) expect(key.startsWith(listingPrefix(window))).toBe(true);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 });

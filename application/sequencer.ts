@@ -46,6 +46,13 @@ export interface SequencedConsumer<P extends CartPosition> {
   handleRuns(runs: readonly SequencedRun<P>[]): Promise<readonly { readonly handled: number }[]>;
   /** The position after a run was handled (what the consumer stored). */
   positionAfter(from: P, events: readonly EventEnvelope[]): P;
+  /**
+   * True for a consumer that performs a run's effect BEFORE its conditional write (claimingConsumer): a run is then
+   * handed over only from a position read from the store, never from a remembered one, so that a redelivery of
+   * what another writer did already is dropped instead of performed again. (A consumer whose effect and position
+   * move in one conditional write may start from a guess: a wrong guess only fails the write.)
+   */
+  readonly handlesOnlyFromReadPositions?: boolean;
 }
 
 /** An event that skips ahead and whose missing predecessors the event store does not have either. */
@@ -290,8 +297,8 @@ export class CartSequencer<P extends CartPosition> {
       const position = w.position!;
       const head = w.events[w.i]!;
       const next = head.version === position.version + 1;
-      if (!next && !w.confirmed) {
-        w.position = undefined; // a guess never decides a skip or a catch-up
+      if ((!next || this.consumer.handlesOnlyFromReadPositions) && !w.confirmed) {
+        w.position = undefined; // a guess never decides a skip or a catch-up (nor, for some consumers, a run)
         return undefined;
       }
       if (head.version <= position.version) {

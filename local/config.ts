@@ -73,8 +73,6 @@ export function handlerEnvironment(config: LocalConfig): Record<string, string> 
   const { ports, resources } = config;
   return {
     AWS_REGION: 'us-east-1',
-    // Node 20 is supported by the SDK releases pinned here; the notice about future releases is noise locally.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_ENDPOINT_URL_DYNAMODB: endpointOf(ports.dynamodb),

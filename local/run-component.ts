@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const component = await COMPONENTS[name].load();
   const running = await component.start(config);
 
-  const beat = () => writeHeartbeat(config.dataDir, { name, pid: process.pid, at: Date.now() });
+  const beat = () => writeHeartbeat(config.dataDir, { name, pid: process.pid, at: Date.now(), node: process.versions.node });
   beat();
   const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
   process.send?.({ type: 'ready', name });

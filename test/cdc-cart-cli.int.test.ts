@@ -9,7 +9,7 @@ import { api, testStack } from './support/local-stack';
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '..', 'bin', 'cdc-cart.cjs');
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 /** Runs `cdc-cart ARGS` against the test stack (its ports and data folder come from the environment). */
 async function cdcCart(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,7 +33,7 @@ describe('cdc-cart, the inspection CLI', () => {
 
   it('prints a cart’s stored events beside its read model', async () => {
     let result = await cdcCart('cart', cartId);
-    for (let tries = 0; tries < 20 && !result.stdout.includes('read model caught up'); tries++) {
+    for (let tries = 0; tries < 120 && !result.stdout.includes('read model caught up'); tries++) {
       await new Promise((r) => setTimeout(r, 500));
       result = await cdcCart('cart', cartId);
     }
@@ -57,7 +57,7 @@ describe('cdc-cart, the inspection CLI', () => {
     expect([...new Set(records.map((record) => record.envelope.version as number))].sort()).toEqual([1, 2]);
 
     let listing = await cdcCart('archive', 'ls', '--json');
-    for (let tries = 0; tries < 20 && !listing.stdout.includes('events/'); tries++) {
+    for (let tries = 0; tries < 120 && !listing.stdout.includes('events/'); tries++) {
       await new Promise((r) => setTimeout(r, 500));
       listing = await cdcCart('archive', 'ls', '--json');
     }

@@ -1,8 +1,8 @@
-import { readHeartbeat } from '../local/process/heartbeat';
+import { isFresh, readHeartbeat } from '../local/process/heartbeat';
 import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
 import { api, testStack } from './support/local-stack';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const CARTS = 4;
 
@@ -30,7 +30,7 @@ function commandsInBackground() {
   };
 }
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -53,7 +53,7 @@ describe('the local Pipe runner survives kill -9', () => {
     // Commands keep arriving while the Pipe is down and while it starts again.
     await waitUntil('the supervisor to restart the pipe', () => {
       const beat = readHeartbeat(dataDir, 'pipe');
-      return beat !== undefined && beat.pid !== before!.pid && Date.now() - beat.at < 2_000;
+      return beat !== undefined && beat.pid !== before!.pid && isFresh(beat);
     });
     const atRestart = new Map(traffic.versions);
     await waitUntil('more commands after the restart', () => [...atRestart].every(([cartId, version]) => traffic.versions.get(cartId)! >= version + 2));

@@ -106,7 +106,7 @@ describe('splitting stream records into events', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 
   it('ignores REMOVE records and records without events, wherever they fall in the stream', async () => {
     await fc.assert(
@@ -131,7 +131,7 @@ describe('splitting stream records into events', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 
   it('dead-letters malformed records with a reason naming them, and lets every other event through', async () => {
     const corruptions: ((record: StreamRecordJson) => unknown)[] = [
@@ -167,7 +167,7 @@ describe('splitting stream records into events', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 });
 
 describe('the aggregate-item (seed) layout', () => {

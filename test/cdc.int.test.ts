@@ -9,7 +9,7 @@ import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
 
 const run = promisify(execFile);
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 async function cartWithHistory(steps: number): Promise<{ cartId: string; version: number }> {
   const opened = await api('POST', '/carts');
@@ -75,7 +75,7 @@ describe('change data capture: event store -> Pipe -> Kinesis', () => {
 
     const env = { ...process.env, LOCAL_DATA_DIR: testStack().dataDir };
     const cli = resolve(__dirname, '..', 'cli', 'dead-letters.ts');
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000;
     let listed = '';
     while (Date.now() < deadline && !listed.includes(badCart)) {
       listed = (await run(process.execPath, ['--import', 'tsx', cli, '--source', 'cdc-enrichment'], { env })).stdout;

@@ -13,7 +13,7 @@ import { launchBrowser, type TestBrowser } from './support/browser';
 import { readAllKinesisEvents } from './support/cdc-kinesis';
 import { api, testStack } from './support/local-stack';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 /** Set CONSOLE_SCREENSHOTS=docs/images to refresh the screenshots in docs/console.md from this run. */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS ? resolve(process.env.CONSOLE_SCREENSHOTS) : undefined;
@@ -89,6 +89,7 @@ async function streamBatchOf(cartId: string): Promise<StreamBatchInfo> {
 beforeAll(async () => {
   browser = await launchBrowser();
   page = await browser.context.newPage();
+  page.setDefaultTimeout(60_000); // the page waits on the live pipeline; a busy machine takes longer than playwright's 30 s
   carts.push(await cart([['espresso-beans', 2], ['grinder', 1], ['filter-papers', 3]]));
   carts.push(await cart([['kettle', 1]], true));
   carts.push(await cart([['mug', 4], ['espresso-beans', 1]]));
@@ -99,7 +100,7 @@ afterAll(async () => {
 });
 
 /** Reads until the value satisfies `ok`, failing with the last value after the deadline. */
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -130,7 +131,7 @@ describe('the operations console in a real browser', () => {
     expect(await timeline.nth(0).textContent()).toContain('CartOpened');
     expect(await timeline.nth(3).textContent()).toContain('filter-papers');
     // The read model follows through the Pipe, Kinesis and the projections consumer; the view updates by itself.
-    await page.getByText('read model caught up').waitFor({ timeout: 30_000 });
+    await page.getByText('read model caught up').waitFor({ timeout: 60_000 });
     expect(await page.locator('#cart-result table').textContent()).toContain('grinder');
     await screenshot('carts');
   });
@@ -140,7 +141,7 @@ describe('the operations console in a real browser', () => {
     await page.getByRole('heading', { name: 'Stream' }).waitFor();
     await page.getByLabel('Cart id').fill(carts[1]!);
     // At least once: under chaos a redelivered batch shows a cart's events more than once.
-    await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 3, 30_000);
+    await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 3, 60_000);
     await page.getByLabel('Cart id').fill('');
     await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 9);
 
@@ -154,7 +155,7 @@ describe('the operations console in a real browser', () => {
     await page.goto(consoleUrl('#archive'));
     const firstObject = page.locator('.objects button').first();
     // The archiver flushes every 2 s: reload until the first object is listed.
-    await until(async () => (await page.reload(), await firstObject.waitFor({ timeout: 5_000 }).then(() => true, () => false)), Boolean, 30_000);
+    await until(async () => (await page.reload(), await firstObject.waitFor({ timeout: 5_000 }).then(() => true, () => false)), Boolean, 60_000);
     await firstObject.click();
     await page.locator('.viewer table tbody tr').first().waitFor();
     await screenshot('archive');
@@ -204,7 +205,7 @@ describe('the operations console in a real browser', () => {
       for (const event of await readAllKinesisEvents()) if (event.envelope.aggregateId === carts[2]) copies.set(event.envelope.eventId, (copies.get(event.envelope.eventId) ?? 0) + 1);
       return copies;
     };
-    const copiesBefore = await until(copiesOf, (copies) => copies.size === 3, 30_000);
+    const copiesBefore = await until(copiesOf, (copies) => copies.size === 3, 60_000);
     await rowOf(batch.startSequenceNumber).getByRole('button', { name: /^Redrive letter/ }).click();
     await page.locator('#redrive-outcome').filter({ hasText: '1 letter(s) redriven, 0 kept.' }).waitFor();
     await rowOf(batch.startSequenceNumber).waitFor({ state: 'detached' });
@@ -232,7 +233,7 @@ describe('the operations console in a real browser', () => {
     await page.goto(consoleUrl('#stream'));
     await page.getByLabel('Cart id').fill(carts[2]!);
     // The redriven copy is marked a duplicate (under chaos an earlier copy may be marked too: any one will do).
-    await page.locator('table.stream tbody tr').filter({ hasText: eventId.slice(0, 8) }).filter({ hasText: 'duplicate' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('table.stream tbody tr').filter({ hasText: eventId.slice(0, 8) }).filter({ hasText: 'duplicate' }).first().waitFor({ timeout: 60_000 });
     await page.getByLabel('Cart id').fill('');
     await until(() => page.locator('table.stream tbody tr').count(), (count) => count >= 9);
     await screenshot('stream');

@@ -7,7 +7,7 @@ import type { EventEnvelope } from '../domain/events';
 import { archivedLines, awaitStreamReadersCaughtUp, eventLogLines, eventually, putEnvelopes } from './support/consumers';
 import { api, testStack } from './support/local-stack';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ARCHIVE_KEY = /^events\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.jsonl$/;
 
@@ -88,12 +88,28 @@ describe('consumers: commands over HTTP reach the read API and the archive', () 
     const defaults = await api('GET', '/read/items/top');
     expect(defaults.status).toBe(200);
     expect(defaults.body.limit).toBe(10);
-    const ranked = (await api('GET', '/read/items/top?limit=100')).body.items as { sku: string; timesAdded: number }[];
-    expect(ranked.length).toBeLessThanOrEqual(100);
-    ranked.slice(1).forEach((row, i) => {
-      const previous = ranked[i]!;
-      expect(previous.timesAdded > row.timesAdded || (previous.timesAdded === row.timesAdded && previous.sku < row.sku)).toBe(true);
+    // A ranking of its own to check: one sku added twice, two tied once (ties go by sku), in this stack of its own.
+    const prefix = `RANK-${randomUUID().slice(0, 8)}`;
+    const [twice, tiedFirst, tiedSecond] = [`${prefix}-A`, `${prefix}-B`, `${prefix}-C`];
+    for (const skus of [[twice, tiedSecond], [twice, tiedFirst]]) {
+      const { cartId } = (await api('POST', '/carts')).body;
+      for (const sku of skus) expect((await api('POST', `/carts/${cartId}/items`, { body: { sku } })).status).toBe(200);
+    }
+    const ranked = await eventually('the ranking holds the three skus', async () => {
+      const items = (await api('GET', '/read/items/top?limit=100')).body.items as { sku: string; timesAdded: number }[];
+      return [twice, tiedFirst, tiedSecond].every((sku) => items.some((row) => row.sku === sku)) ? items : undefined;
     });
+    expect(ranked.length).toBeGreaterThanOrEqual(3);
+    expect(ranked.length).toBeLessThanOrEqual(100);
+    expect(ranked.filter((row) => row.sku.startsWith(prefix)).map(({ sku, timesAdded }) => ({ sku, timesAdded }))).toEqual([
+      { sku: twice, timesAdded: 2 },
+      { sku: tiedFirst, timesAdded: 1 },
+      { sku: tiedSecond, timesAdded: 1 },
+    ]);
+    for (let i = 1; i < ranked.length; i++) {
+      const [previous, row] = [ranked[i - 1]!, ranked[i]!];
+      expect(previous.timesAdded > row.timesAdded || (previous.timesAdded === row.timesAdded && previous.sku < row.sku)).toBe(true);
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import { api, testStack } from './support/local-stack';
 import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
 
 const run = promisify(execFile);
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ROOT = resolve(__dirname, '..');
 const dynamodb = dynamoDbClient();
@@ -151,7 +151,7 @@ describe('npm run import-seed', () => {
       const summary = await eventually(`cart ${cart.cartId} in the read API`, async () => {
         const response = await api('GET', `/read/carts/${cart.cartId}`);
         return response.status === 200 && response.body.version === wanted.version ? response.body : undefined;
-      }, 30_000);
+      }, 60_000);
       expect(summary).toEqual(wanted);
     }
     // Through the CDC like any other event: each published once per eventId, lifted (no seed payload on the stream).

@@ -56,7 +56,7 @@ describe('projection tables in DynamoDB', () => {
       expect(await summaries.summary(cartId)).toEqual(expected.cartSummaries.get(cartId));
     }
     // The live consumer races on the same rows; give it time to finish, then every sku row must equal the fold.
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     let rows: unknown[] = [];
     let wanted: unknown[] = [];
     while (Date.now() < deadline) {

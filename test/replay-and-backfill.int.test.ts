@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -370,12 +371,21 @@ async function runToEnd(machine: 'replay' | 'backfill', input: unknown): Promise
 
 async function createCarts(count: number): Promise<void> {
   const api = endpointOf(config.ports.api);
+  // A busy machine can make the API answer 503 (the event store did not answer within its budget): as its answer
+  // says, a client retries after Retry-After with the same Idempotency-Key, so the command is applied at most once.
   const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${api}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const idempotencyKey = randomUUID();
+    let response: Response;
+    for (let attempt = 1; ; attempt++) {
+      response = await fetch(`${api}${path}`, {
+        method,
+        headers: { 'idempotency-key': idempotencyKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (response.status !== 503 || attempt === 5) break;
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after') ?? 5) * 1000));
+    }
     if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as { cartId: string };
   };

@@ -71,7 +71,7 @@ describe('KinesisEventPublisher', () => {
       }),
       { numRuns: 80 },
     );
-  });
+  }, 30_000);
 
   it('gives up a record after its attempts, hands it back with the reason, and publishes the rest of its cart behind it', async () => {
     const kinesis = fakeKinesis((call, index) => (index !== -1 && call <= 3 && index === 0 ? 'internal' : 'ok'));

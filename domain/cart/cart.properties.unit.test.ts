@@ -64,8 +64,9 @@ describe('cart properties', () => {
         expect(state.items.every((line) => Number.isInteger(line.quantity) && line.quantity > 0)).toBe(true);
         expect(new Set(state.items.map((line) => line.sku)).size).toBe(state.items.length);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it('each line holds what was added minus what was removed', () => {
     fc.assert(
@@ -78,8 +79,9 @@ describe('cart properties', () => {
         }
         for (const [s, n] of net) expect(quantityOf(state, s)).toBe(n);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it('replaying the accepted events gives what they mean, the state the decisions were made on, and the same from any snapshot', () => {
     fc.assert(
@@ -91,8 +93,9 @@ describe('cart properties', () => {
         const at = events.length === 0 ? 0 : cut % (events.length + 1);
         expect(fold(events.slice(at), fold(events.slice(0, at)))).toEqual(reloaded);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it('nothing is accepted before CartOpened or after CartClosed, and each decision is exactly one event', () => {
     fc.assert(
@@ -105,8 +108,9 @@ describe('cart properties', () => {
         const closedAt = events.findIndex((e) => e.type === 'CartClosed');
         if (closedAt !== -1) expect(closedAt).toBe(events.length - 1);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it('decide is pure: the same command on the same state decides the same events', () => {
     fc.assert(
@@ -116,6 +120,7 @@ describe('cart properties', () => {
         const second = (() => { try { return decide(next, state); } catch (e) { return (e as CartRuleViolation).rule; } })();
         expect(second).toEqual(first);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 });

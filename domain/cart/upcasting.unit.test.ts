@@ -43,7 +43,7 @@ describe('the seed sku rule', () => {
       }),
       { numRuns: 500 },
     );
-  });
+  }, 30_000);
 
   it('gives different names different skus', () => {
     fc.assert(
@@ -54,7 +54,7 @@ describe('the seed sku rule', () => {
     );
     // Names that differ only where the readable part cannot show it still differ by their fingerprint.
     expect(new Set(['Red Mug', 'Red  Mug', 'Red-Mug!', 'Red/Mug', 'Réd Mug'].map(skuOfSeedItemName)).size).toBe(5);
-  });
+  }, 30_000);
 });
 
 describe('lifting the seed payloads (seed-v0 -> seed-v1 -> current)', () => {
@@ -75,8 +75,9 @@ describe('lifting the seed payloads (seed-v0 -> seed-v1 -> current)', () => {
         // What was lifted is a valid event of the current version, stored and read back as such.
         expect(upcastCartEvent('ItemAdded', CURRENT_SCHEMA_VERSION.ItemAdded, event.data)).toEqual(event);
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it('refuses an event whose cart id is not the cart it belongs to, saying which', () => {
     for (const name of ['CartOpened', 'CartClosed']) {

@@ -86,6 +86,7 @@ describe('generation pointer', () => {
           expect(writeGenerations(after).at(-1)).toBe(after.live);
         }
       }),
+      { numRuns: 100 },
     );
-  });
+  }, 30_000);
 });

@@ -1,10 +1,12 @@
 /**
- * Example of a third-party consumer of the `cart-events` Kinesis stream that needs each cart's events exactly
- * once and in version order: it sends one "cart closed" notice per closed cart, with the cart's total quantity.
+ * Example of a third-party consumer of the `cart-events` Kinesis stream: it sends a "cart closed" notice per closed
+ * cart, with the cart's total quantity, AT LEAST ONCE (never lost; repeated only in the windows
+ * application/claiming-consumer.ts names, always with the same `noticeId`, by which the receiver drops repeats).
  *
  * Kinesis hands it duplicates and, on AWS, a cart's events out of order (docs/delivery-guarantees.md). It does not
  * deal with that itself: a CartSequencer does (duplicates dropped, gaps caught up from the event store, each run
- * claimed by a conditional write of its position). The consumer only folds what it is handed, in order.
+ * performed and then its position moved by a conditional write). A notice that fails to send fails its records,
+ * and their redelivery sends it again.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { claimingConsumer, type PositionStore } from '../../application/claiming-consumer';
@@ -13,6 +15,8 @@ import { CartSequencer } from '../../application/sequencer';
 import { EventEnvelope } from '../../domain/events';
 
 export interface ClosedCartNotice {
+  /** The CartClosed event's id: the same for every repeat of this notice (the receiver's idempotency key). */
+  readonly noticeId: string;
   readonly cartId: string;
   readonly totalQuantity: number;
 }
@@ -27,20 +31,26 @@ export function cartClosedNotifier(options: {
   readonly store: Pick<EventStore, 'readStream'>;
   readonly send: (notice: ClosedCartNotice) => Promise<void> | void;
 }): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
-  // Per cart, the total quantity so far. An example keeps it in memory; a real consumer keeps such state with its
-  // position (or reads it back from the store), because a restart forgets this map.
-  const totals = new Map<string, number>();
   const sequencer = new CartSequencer(
     claimingConsumer('cart-closed-notifier', options.positions, async (cartId, events) => {
       for (const event of events) {
-        const data = event.data as { quantity?: number };
-        if (event.type === 'ItemAdded') totals.set(cartId, (totals.get(cartId) ?? 0) + (data.quantity ?? 0));
-        if (event.type === 'ItemRemoved') totals.set(cartId, (totals.get(cartId) ?? 0) - (data.quantity ?? 0));
-        if (event.type === 'CartClosed') await options.send({ cartId, totalQuantity: totals.get(cartId) ?? 0 });
+        if (event.type === 'CartClosed') await options.send({ noticeId: event.eventId, cartId, totalQuantity: await totalQuantityBefore(cartId, event.version) });
       }
     }),
     options.store,
   );
+  // The total is folded from the event store, not from what this process was handed: a run may be performed
+  // again (after a failed send or a lost position write) or start mid-cart in a fresh process.
+  async function totalQuantityBefore(cartId: string, version: number): Promise<number> {
+    const { events } = await options.store.readStream(cartId);
+    let total = 0;
+    for (const event of events.filter((e) => e.version < version)) {
+      const data = event.data as { quantity?: number };
+      if (event.type === 'ItemAdded') total += data.quantity ?? 0;
+      if (event.type === 'ItemRemoved') total -= data.quantity ?? 0;
+    }
+    return total;
+  }
   return async (event) => {
     const failures: { itemIdentifier: string }[] = [];
     // All records at once: the sequencer orders each cart's records of the batch into one run.

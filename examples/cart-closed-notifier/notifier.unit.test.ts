@@ -49,6 +49,27 @@ describe('example: a third-party consumer on the sequencer', () => {
     expect(await handler(scrambled)).toEqual({ batchItemFailures: [] });
     expect(await handler(kinesisEvent(history))).toEqual({ batchItemFailures: [] });
 
-    expect(notices).toEqual([{ cartId: 'c1', totalQuantity: 2 }]);
+    expect(notices).toEqual([{ noticeId: 'c1-4', cartId: 'c1', totalQuantity: 2 }]);
+  });
+
+  it('a notice whose send failed is sent by the redelivery (never lost), with the same noticeId and total', async () => {
+    const history = [event('c2', 1, 'CartOpened'), event('c2', 2, 'ItemAdded', { sku: 'A', quantity: 4 }), event('c2', 3, 'CartClosed')];
+    const store = new InMemoryEventStore();
+    await store.appendToStream('c2', 0, history);
+    const notices: ClosedCartNotice[] = [];
+    let failures = 1;
+    const handler = cartClosedNotifier({
+      positions: new InMemoryPositionStore(),
+      store,
+      send: (notice) => {
+        if (failures-- > 0) throw new Error('mail relay unavailable');
+        notices.push(notice);
+      },
+    });
+    const batch = kinesisEvent([history[2]!]);
+    expect((await handler(batch)).batchItemFailures).toHaveLength(1);
+    expect(await handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(await handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(notices).toEqual([{ noticeId: 'c2-3', cartId: 'c2', totalQuantity: 4 }]);
   });
 });

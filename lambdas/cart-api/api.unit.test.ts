@@ -49,6 +49,28 @@ describe('cart API handler (in memory)', () => {
     });
   });
 
+  it('names a keyed command by its query string too: the same key with another ?quantity is another command', async () => {
+    const store = new InMemoryEventStore();
+    const api = createCartApi({ store, newCartId: () => CART });
+    await api(request('POST /carts'));
+    await api(request('POST /carts/{cartId}/items', { cartId: CART, body: '{"sku":"A","quantity":3}' }));
+    const remove = (quantity: string) => ({
+      ...request('DELETE /carts/{cartId}/items/{sku}', { cartId: CART, sku: 'A', query: { quantity }, headers: { 'idempotency-key': 'k-1' } }),
+      rawQueryString: `quantity=${quantity}`,
+    });
+    expect(JSON.parse((await api(remove('1'))).body)).toEqual({ cartId: CART, version: 3 });
+    // Not the first command's retry (its stored answer would be version 3 and nothing removed): applied.
+    expect(JSON.parse((await api(remove('2'))).body)).toEqual({ cartId: CART, version: 4 });
+    // The same request again is that command's retry: recognised in the store, nothing appended.
+    expect(JSON.parse((await api(remove('2'))).body)).toEqual({ cartId: CART, version: 4 });
+    expect((await store.readStream(CART)).events.map((e) => [e.type, e.data])).toEqual([
+      ['CartOpened', {}],
+      ['ItemAdded', { sku: 'A', quantity: 3 }],
+      ['ItemRemoved', { sku: 'A', quantity: 1 }],
+      ['ItemRemoved', { sku: 'A', quantity: 2 }],
+    ]);
+  });
+
   // Each bad request: its status, its code, a word its message must contain, and nothing appended.
   const badRequests: [string, Parameters<typeof request>, number, string, RegExp][] = [
     ['malformed JSON', ['POST /carts/{cartId}/items', { cartId: CART, body: '{"sku":' }], 400, 'MALFORMED_JSON', /not valid JSON/],

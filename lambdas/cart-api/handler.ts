@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import {
   IdempotencyAlreadyInProgressError,
@@ -15,6 +14,7 @@ import { HttpError, json, type HttpResult } from '../http/responses';
 import { isDependencyUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable, withinDeadline } from '../http/unavailable';
 import { logger, metrics, publishStoredMetrics, tracer } from '../observability';
 import { createCartApi } from './api';
+import { idempotentCartApi } from './idempotent-api';
 
 const client = tracer.captureAWSv3Client(dynamoDbClient(HTTP_HANDLER_DYNAMODB_BUDGET));
 const api = createCartApi({
@@ -24,20 +24,7 @@ const api = createCartApi({
   recentCarts: new RecentCarts(),
 });
 
-/**
- * A repeated write with the same Idempotency-Key (and method and path) gets the first response back and
- * appends nothing; the same key with another body is refused. Requests without the header are not recorded.
- */
-const idempotentApi = makeIdempotent(async (event: APIGatewayProxyEventV2, _context: Context) => api(event), {
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTable), awsSdkV3Client: client }),
-  config: new IdempotencyConfig({
-    eventKeyJmesPath: 'headers."idempotency-key" && [headers."idempotency-key", requestContext.http.method, rawPath]',
-    // An array, never null: a request without a body (POST /carts, DELETE) must still hash. The query string
-    // counts too: DELETE ?quantity=1 and ?quantity=2 under one key are different requests.
-    payloadValidationJmesPath: '[body, rawQueryString]',
-    expiresAfterSeconds: 24 * 60 * 60,
-  }),
-});
+const idempotentApi = idempotentCartApi(api, new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTable), awsSdkV3Client: client }));
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> {
   logger.addContext(context);

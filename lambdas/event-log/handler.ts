@@ -18,9 +18,11 @@ const sequencer = eventLogSequencer((_cartId, events) => {
 });
 
 /**
- * Kinesis -> one structured JSON log line per cart event, each written ONCE and in version order per cart, whatever
+ * Kinesis -> one structured JSON log line per cart event, AT LEAST ONCE and in version order per cart, whatever
  * Kinesis delivers twice or out of order (the CartSequencer: duplicates dropped, gaps caught up from the event
- * store, each run claimed by a conditional write of the log's position before it is written). Replayed events
+ * store, each run written and then the log's position moved by a conditional write: a line is repeated only when
+ * the invocation dies between the two or two deliveries of one run overlap, and a repeat has the same eventId;
+ * docs/delivery-guarantees.md). Replayed events
  * (metadata.replayed) are copies of events already logged, so they are duplicates here. A record whose cart
  * failed (e.g. history not yet readable) is reported in batchItemFailures and retried.
  */

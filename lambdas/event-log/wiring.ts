@@ -11,7 +11,7 @@ export const EVENT_LOG_CONSUMER = 'event-log';
 
 /**
  * The event log as a sequenced consumer: its positions in the consumer-positions table, gaps caught up from the
- * event store, each cart's events written once and in version order by `write`.
+ * event store, each cart's events written at least once and in version order by `write` (claimingConsumer).
  */
 export function eventLogSequencer(write: (cartId: string, events: readonly EventEnvelope[]) => void): CartSequencer<CartPosition> {
   const documents = dynamoDbDocumentClient(tracer.captureAWSv3Client(dynamoDbClient()));

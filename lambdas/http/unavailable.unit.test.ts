@@ -4,6 +4,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { dynamoDbClient, HTTP_HANDLER_DYNAMODB_BUDGET } from '../../adapters/aws-clients';
+import { logger } from '../observability';
 import { DEADLINE_MARGIN_MS, isDependencyUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable, withinDeadline } from './unavailable';
 
 type Mode = 'hang' | 'throttle' | 'server-error' | 'validation' | 'conditional';
@@ -57,6 +58,18 @@ describe('isDependencyUnavailable', () => {
     // Node's own socket errors, as the SDK rethrows them (a dropped connection; a refused one).
     expect(isDependencyUnavailable(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }))).toBe(true);
     expect(isDependencyUnavailable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
+  });
+
+  it('looks through wrappers for what the SDK does not classify through a cause (throttling, a refused transaction)', async () => {
+    const wrapped = (cause: unknown) => new IdempotencyPersistenceLayerError('Failed to update success record to idempotency store', { cause: cause as Error });
+    const throttled = await sdkErrorFor('throttle');
+    expect(isDependencyUnavailable(wrapped(throttled))).toBe(true);
+    expect(isDependencyUnavailable(wrapped(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 507 } })))).toBe(true);
+    const refused = (Code: string) => Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code }] });
+    expect(isDependencyUnavailable(refused('TransactionConflict'))).toBe(true);
+    expect(isDependencyUnavailable(wrapped(refused('ThrottlingError')))).toBe(true);
+    expect(isDependencyUnavailable(refused('ConditionalCheckFailed'))).toBe(false);
+    expect(isDependencyUnavailable(wrapped(new TypeError('a bug')))).toBe(false);
   });
 
   it('is false for the caller\'s or the code\'s mistakes, which must stay visible as such', async () => {
@@ -131,6 +144,9 @@ describe('cart and read API handlers while DynamoDB does not answer', () => {
     ['read API, DynamoDB throttling', 'throttle', 'readApi', 'GET /read/items/top', '/read/items/top', {}],
   ] as const)('%s: 503 SERVICE_UNAVAILABLE with Retry-After, not a 500, within the budget', async (_, fault, lambda, routeKey, rawPath, extra) => {
     mode = fault;
+    // The handler's WARN line goes to a captured logger, not the test run's output: asserted below.
+    const warned = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const failed = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const entry = lambda === 'cartApi' ? '../cart-api/handler' : '../read-api/handler';
     const { handler } = (await import(entry)) as { handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }> };
     const started = Date.now();
@@ -147,5 +163,9 @@ describe('cart and read API handlers while DynamoDB does not answer', () => {
     // deadline's backstop at 30 s - DEADLINE_MARGIN_MS.
     const budgetMs = HTTP_HANDLER_DYNAMODB_BUDGET.requestTimeoutMs * HTTP_HANDLER_DYNAMODB_BUDGET.maxAttempts + 500;
     expect(Date.now() - started).toBeLessThan(2 * budgetMs);
+    expect(warned).toHaveBeenCalledWith(lambda === 'cartApi' ? 'event store unavailable' : 'read models unavailable', expect.objectContaining({ routeKey }));
+    expect(failed).not.toHaveBeenCalled();
+    warned.mockRestore();
+    failed.mockRestore();
   }, 40_000);
 });

@@ -3,6 +3,8 @@ import { HTTP_ROUTES } from '../../lambdas/http-routes';
 import { payloadTooLarge } from '../../lambdas/http/requests';
 import type { LambdaName } from '../../lambdas/registry';
 import { LOCAL_HOST } from '../config';
+import { installAwsCallChaos } from '../chaos/aws-call-faults';
+import { chaosFromEnvironment } from '../chaos/chaos';
 import { invokeLocal, loadHandler, type AnyHandler } from '../lambda/invoke';
 import type { LocalComponent } from '../process/component';
 import { createConsole } from '../console/server';
@@ -23,6 +25,8 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 export const apiServer: LocalComponent = {
   name: 'api',
   async start(config) {
+    // The API handlers' clients see lost write answers too (no stalls: the API's own budget is tested elsewhere).
+    installAwsCallChaos(chaosFromEnvironment('api', config.dataDir), { stalls: false });
     // The supervisor says which services run beside this one (local/stack.ts): each must show a fresh heartbeat.
     const health = createHealthCheck(config, 'api', (process.env.LOCAL_SERVICES ?? 'api').split(','));
     const handlers = new Map<LambdaName, AnyHandler>();

@@ -23,6 +23,13 @@ export const CHAOS_FAULTS = [
   'archive-junk-line',
   /** An object straddles an hour boundary: a record sits under the previous hour, that of the object's oldest record. */
   'archive-arrival-hour-key',
+  /**
+   * A write by the project's own DynamoDB, Kinesis or S3 client is applied, then answered 500 or timed out; the
+   * SDK retries it (local/chaos/aws-call-faults.ts, at the SDK's HTTP handler).
+   */
+  'ambiguous-write',
+  /** A consumer's or a replay step's AWS call is held for seconds (a slow or throttled call, a frozen sandbox). */
+  'stall',
 ] as const;
 
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
@@ -42,6 +49,8 @@ export const DEFAULT_CHAOS_RATES: Readonly<Record<ChaosFault, number>> = {
   'archive-replayed-copy': 0.05,
   'archive-junk-line': 0.2,
   'archive-arrival-hour-key': 0.05,
+  'ambiguous-write': 0.02,
+  stall: 0.01,
 };
 
 /** The environment variable: `all`, or `fault=rate,...` (rates 0..1), or `all,fault=rate` to change one. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { kinesisClient } from '../../adapters/aws-clients';
 import { JsonLinesDeadLetterStore } from '../../adapters/dead-letters/json-lines-dead-letter-store';
 import { consumerDeadLetterSource, KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
+import { installAwsCallChaos } from '../chaos/aws-call-faults';
 import { chaosFromEnvironment } from '../chaos/chaos';
 import { localDeadLetterFile, type LocalConfig } from '../config';
 import { loadHandler } from '../lambda/invoke';
@@ -23,6 +24,8 @@ export const kinesisConsumers: LocalComponent = {
     const kinesis = kinesisClient();
     const deadLetters = new JsonLinesDeadLetterStore(localDeadLetterFile(config));
     const chaos = chaosFromEnvironment('consumers', config.dataDir);
+    // The handlers' clients (not the mapping's own Kinesis reader above, which plays AWS's side).
+    installAwsCallChaos(chaos, { stalls: true });
     const mappings = (Object.keys(KINESIS_CONSUMERS) as ConsumerName[]).map(
       (name) =>
         new LocalEventSourceMapping({

@@ -9,6 +9,8 @@ export interface Heartbeat {
   readonly name: string;
   readonly pid: number;
   readonly at: number;
+  /** The Node.js version the component runs on (process.versions.node): the one Lambda runs, 22. */
+  readonly node?: string;
   readonly detail?: Record<string, unknown>;
 }
 

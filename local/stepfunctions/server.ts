@@ -6,6 +6,8 @@ import { STATE_MACHINES, type StateMachineName } from '../../statemachines/state
 import { LOCAL_HOST } from '../config';
 import type { LocalComponent } from '../process/component';
 import { compileStateMachine, type CompiledStateMachine } from './compile';
+import { installAwsCallChaos } from '../chaos/aws-call-faults';
+import { chaosFromEnvironment } from '../chaos/chaos';
 import { LocalStepFunctions, type ExecutionRecord, type MapRunRecord } from './runtime';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -187,6 +189,8 @@ export const stepFunctionsEndpoint: LocalComponent = {
       (Object.keys(STATE_MACHINES) as StateMachineName[]).map((name) => [name, compileStateMachine(name, config)]),
     );
     const runtime = new LocalStepFunctions(machines, s3Client(), config.dataDir);
+    // The replay and backfill steps' clients (not the runtime's own S3 reader above, which plays AWS's side).
+    installAwsCallChaos(chaosFromEnvironment('stepfunctions', config.dataDir), { stalls: true });
     const operations = createStepFunctionsApi(runtime);
 
     const server = createServer((request, response) => {

@@ -36,8 +36,8 @@ export async function readAllKinesisEvents(kinesis: KinesisClient = kinesisClien
   return events;
 }
 
-/** Polls Kinesis until `done` holds for what it has read, or fails with the last reading after the deadline. */
-export async function waitForKinesisEvents(done: (events: KinesisEvent[]) => boolean, timeoutMs = 30_000): Promise<KinesisEvent[]> {
+/** Polls Kinesis until `done` holds for what it has read, or fails with the last reading after the deadline (generous: a busy machine). */
+export async function waitForKinesisEvents(done: (events: KinesisEvent[]) => boolean, timeoutMs = 60_000): Promise<KinesisEvent[]> {
   const kinesis = kinesisClient();
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -8,8 +8,12 @@ import { KINESIS_CONSUMERS } from '../../lambdas/consumers';
 import { readChaosCounts, type ChaosCounts } from '../../local/chaos/chaos';
 import { testStack } from './local-stack';
 
-/** Polls until `check` returns a value (not undefined), or fails with the last value seen at the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls until `check` returns a value (not undefined), or fails with the last value seen at the deadline. The default
+ * deadline is for the live pipeline on two busy cores (chaos retries and backoff included); it costs nothing when the
+ * value shows up sooner.
+ */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
