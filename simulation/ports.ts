@@ -32,10 +32,51 @@ export function scheduledEventStore(scheduler: Scheduler, store: EventStore, cal
   };
 }
 
-export function scheduledPositions(scheduler: Scheduler, positions: PositionStore, consumer: string, caller: Caller): PositionStore {
+/** The consumer-positions table: per cart the position and the token of the write that set it. */
+export class InMemoryPositionsTable {
+  readonly items = new Map<string, { version: number; writeToken: string }>();
+  private tokens = 0;
+
+  newToken(): string {
+    return `w${++this.tokens}`;
+  }
+}
+
+/**
+ * A consumer's positions as adapters/dynamodb/consumer-positions-table.ts keeps them: a conditional Put carrying a
+ * fresh write token; when it fails its condition or fails outright, a strongly consistent read tells its own
+ * (applied, answer lost) write from another writer's.
+ */
+export function scheduledPositions(scheduler: Scheduler, table: InMemoryPositionsTable, consumer: string, caller: Caller): PositionStore {
+  const get = (cartId: string) => scheduler.call(caller.owner, caller.invocation(), () => `${consumer}.positions.get ${cartId}`, 'read', () => table.items.get(cartId));
   return {
-    read: (cartIds) => scheduler.call(caller.owner, caller.invocation(), () => `${consumer}.positions.read ${cartIds.join(',')}`, 'read', () => positions.read(cartIds)),
-    advance: (cartId, from, to) => scheduler.call(caller.owner, caller.invocation(), () => `${consumer}.positions.advance ${cartId} ${from}->${to}`, 'write', () => positions.advance(cartId, from, to)),
+    read: async (cartIds) => {
+      const found = await Promise.all(cartIds.map(async (cartId) => [cartId, (await get(cartId))?.version] as const));
+      return new Map(found.filter((entry): entry is readonly [string, number] => entry[1] !== undefined));
+    },
+    advance: async (cartId, from, to) => {
+      const writeToken = table.newToken();
+      const put = () => {
+        if ((table.items.get(cartId)?.version ?? 0) !== from) return false;
+        table.items.set(cartId, { version: to, writeToken });
+        return true;
+      };
+      let failure: unknown;
+      try {
+        if (await scheduler.call(caller.owner, caller.invocation(), () => `${consumer}.positions.advance ${cartId} ${from}->${to}`, 'write', put)) return true;
+      } catch (error) {
+        failure = error;
+      }
+      let item: { version: number; writeToken: string } | undefined;
+      try {
+        item = await get(cartId);
+      } catch {
+        throw failure ?? new Error(`${consumer}: cannot tell whether the position of ${cartId} moved`);
+      }
+      if (item?.writeToken === writeToken && item.version === to) return true;
+      if (failure === undefined) return false;
+      throw failure;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { executeCartCommand } from '../application/cart-commands';
-import { claimingConsumer, InMemoryPositionStore } from '../application/claiming-consumer';
+import { claimingConsumer } from '../application/claiming-consumer';
 import type { EventStore } from '../application/event-store';
 import { CachedGenerationPointer, GenerationalProjections, GenerationalReadModels, POINTER_CACHE_MS } from '../application/generations';
 import { InMemoryEventStore } from '../application/in-memory-event-store';
@@ -14,7 +14,7 @@ import { eventsAddedBy, type StreamChange } from '../domain/cdc';
 import type { EventEnvelope } from '../domain/events';
 import { INITIAL_POINTER } from '../domain/projections';
 import { cartClosedNotifier, type ClosedCartNotice } from '../examples/cart-closed-notifier/notifier';
-import { fixedCaller, GenerationTables, InMemoryPointer, scheduledEventStore, scheduledPointer, scheduledPositions, scheduledTable, type Caller } from './ports';
+import { fixedCaller, GenerationTables, InMemoryPositionsTable, InMemoryPointer, scheduledEventStore, scheduledPointer, scheduledPositions, scheduledTable, type Caller } from './ports';
 import type { Random } from './random';
 import { InvocationDied, type Invocation, type Scheduler } from './scheduler';
 
@@ -67,7 +67,7 @@ export class World {
   readonly notices: ClosedCartNotice[] = [];
   readonly tables = new GenerationTables();
   readonly pointer = new InMemoryPointer(INITIAL_POINTER);
-  readonly positions = { eventLog: new InMemoryPositionStore(), notifier: new InMemoryPositionStore() };
+  readonly positions = { eventLog: new InMemoryPositionsTable(), notifier: new InMemoryPositionsTable() };
   readonly commands: IssuedCommand[] = [];
   readonly executions: Execution[] = [];
   readonly backwardReads: string[] = [];
