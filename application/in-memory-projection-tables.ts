@@ -1,5 +1,6 @@
 import {
   addDeltas,
+  businessDeltas,
   advanceCursor,
   EMPTY_CURSOR,
   popularityDeltas,
@@ -71,7 +72,7 @@ export class InMemoryItemPopularityTable implements ProjectionTable {
       const { deltas } = popularityDeltas(cursor.state, [event]);
       cursor = advanceCursor(cursor, [event]);
       this.cursors.set(cartId, cursor);
-      addDeltas(this.rows, deltas);
+      addDeltas(this.rows, businessDeltas(cartId, deltas));
     }
     return { applied: run.length };
   }

@@ -3,12 +3,20 @@ import { parseArgs } from 'node:util';
 import { archiveByHour, isArchiveEventKey } from '../application/archive-browsing';
 import { inspectCart, type CartInspection } from '../application/cart-inspection';
 import { StreamMarker, type MarkedStreamRecord } from '../application/stream-inspection';
-import { dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client, sfnClient, sqsClient } from '../adapters/aws-clients';
+import { awsPipelineProbe, queueDepths } from '../adapters/pipeline-probe/aws-pipeline-probe';
+import { signedCartApi } from '../adapters/pipeline-probe/signed-http';
+import { AwsStackError, AwsUsageError, resolveAwsStack, takeAwsFlags, type AwsStack } from './aws-stack';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { generationalReadModels } from '../adapters/dynamodb/read-models';
 import { KinesisStreamTail } from '../adapters/kinesis/stream-tail';
 import { S3ArchiveObjects } from '../adapters/s3/replay-archive';
 import { redriveDeadLetters } from '../application/dead-letter-redrive';
+import { hopLine, PIPELINE_HOPS, verifyPipeline } from '../application/pipeline-verification';
+import { PROBE_CART_ID_PREFIX } from '../domain/cart';
+import { localPipelineProbe } from '../local/verify/local-pipeline-probe';
 import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { handlerEnvironment, loadLocalConfig, localDeadLetterFile, type LocalConfig } from '../local/config';
 import { localRedrivers } from '../local/console/redrivers';
@@ -26,10 +34,15 @@ Commands:
   replay ...                               start a replay and follow it (= npm run replay --; see cdc-cart replay --help)
   backfill ...                             start a backfill and follow it (= npm run backfill --)
   dead-letters ...                         list the dead letters (= npm run dead-letters --)
+  verify [--json] [--timeout SECONDS]      send one probe cart through every hop and print one line per hop,
+                                           ok|FAIL <hop> <ms> <detail>; exit 0 when every hop is ok, 1 otherwise
   dead-letters redrive ID... | --all       send letters back (CDC: enrichment + Pipe target; consumer: its
                                            consumer); a letter is removed only once its redrive succeeded
 
 Options:
+  --aws --stage NAME [--region REGION]     verify, events, cart, archive and dead-letters on a deployed stage: its
+                                           resources from the stack CartEvents-NAME's outputs, the SDK's default
+                                           credential chain, API requests SigV4-signed
   -h, --help                               this text (cdc-cart <command> --help for a command)
 
 Ports and the data folder come from API_PORT, KINESIS_PORT, DYNAMODB_PORT, S3_PORT, STEPFUNCTIONS_PORT and
@@ -48,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'dead-letters' && rest[0] === 'redrive') return redrive(useLocalStack(), rest.slice(1));
+  if (command === 'dead-letters' && rest.includes('--aws')) return awsDeadLetters(rest);
   const delegated = DELEGATED[command];
   if (delegated) {
     // The existing command line tools, unchanged: they read process.argv and run on import.
@@ -55,17 +69,31 @@ async function main(argv: string[]): Promise<number> {
     require(resolve(__dirname, delegated)); // eslint-disable-line @typescript-eslint/no-require-imports
     return -1;
   }
-  const config = useLocalStack();
+  if (!['events', 'cart', 'archive', 'verify'].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  const { aws, rest: args } = takeAwsFlags(rest);
+  const target: Target = aws ? await awsTarget(aws.stage, aws.region) : { where: 'local', config: useLocalStack() };
+  const resources: Resources = target.where === 'local' ? target.config.resources : target.stack;
   switch (command) {
     case 'events':
-      return events(config, rest);
+      return events(resources, args);
     case 'cart':
-      return cart(config, rest);
+      return cart(resources, args);
     case 'archive':
-      return archive(config, rest);
+      return archive(resources, args);
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      return verify(target, args);
   }
+}
+
+/** The resource names a command reads: the local stack's, or a deployed stage's (its stack outputs). */
+type Resources = Record<'eventStoreTable' | 'eventsStream' | 'cartSummaryTable' | 'itemPopularityTable' | 'archiveBucket', string>;
+type Target = { where: 'local'; config: LocalConfig } | { where: 'aws'; stack: AwsStack };
+
+async function awsTarget(stage: string, region: string | undefined): Promise<Target> {
+  const stack = await resolveAwsStack(stage, region);
+  // The SDK clients of adapters/aws-clients.ts read the region from the environment, as the handlers do on AWS.
+  process.env.AWS_REGION = stack.region;
+  return { where: 'aws', stack };
 }
 
 /** Points the SDK clients at the local emulators, as the local stack points its handlers. */
@@ -75,10 +103,10 @@ function useLocalStack(): LocalConfig {
   return config;
 }
 
-async function events(config: LocalConfig, args: string[]): Promise<number> {
+async function events(resources: Resources, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { follow: { type: 'boolean', short: 'f' }, cart: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
   if (values.help) return help('events [--follow] [--cart ID] [--json]', 'Prints the Kinesis stream from its oldest record, one line per event; Ctrl-C ends --follow.');
-  const tail = new KinesisStreamTail(kinesisClient(), config.resources.eventsStream);
+  const tail = new KinesisStreamTail(kinesisClient(), resources.eventsStream);
   const marker = new StreamMarker();
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
@@ -89,7 +117,7 @@ async function events(config: LocalConfig, args: string[]): Promise<number> {
     count += 1;
     process.stdout.write(`${values.json ? JSON.stringify(record) : eventLine(record)}\n`);
   }
-  if (!values.json && !values.follow) process.stderr.write(`${count} event(s)${values.cart ? ` of cart ${values.cart}` : ''} in stream ${config.resources.eventsStream}\n`);
+  if (!values.json && !values.follow) process.stderr.write(`${count} event(s)${values.cart ? ` of cart ${values.cart}` : ''} in stream ${resources.eventsStream}\n`);
   return 0;
 }
 
@@ -101,14 +129,14 @@ function eventLine(record: MarkedStreamRecord): string {
   return `${record.arrivedAt}  ${envelope.aggregateId}  v${String(envelope.version).padEnd(3)} ${envelope.type.padEnd(12)} ${data === '{}' ? '' : data}  eventId=${envelope.eventId}${marks}`;
 }
 
-async function cart(config: LocalConfig, args: string[]): Promise<number> {
+async function cart(resources: Resources, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help) return help('cart ID [--json]', "Prints the cart's stored events (event store) beside its cart-summary read model.");
   if (positionals.length !== 1) throw new UsageError('cart takes one cart id');
   const documents = dynamoDbDocumentClient();
   // Through the generation pointer, as the read API reads them (a rebuild may have switched generations).
-  const readModels = generationalReadModels(documents, { cartSummary: config.resources.cartSummaryTable, itemPopularity: config.resources.itemPopularityTable });
-  const inspection = await inspectCart(new DynamoDbEventStore(documents, config.resources.eventStoreTable), readModels, positionals[0]!);
+  const readModels = generationalReadModels(documents, { cartSummary: resources.cartSummaryTable, itemPopularity: resources.itemPopularityTable });
+  const inspection = await inspectCart(new DynamoDbEventStore(documents, resources.eventStoreTable), readModels, positionals[0]!);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(inspection, null, 2)}\n`);
     return inspection.events.length === 0 ? 1 : 0;
@@ -137,18 +165,18 @@ export function cartSideBySide(cart: CartInspection): string {
   return [`cart ${cart.cartId}: stored version ${cart.storedVersion}, ${state}`, '', ...rows].join('\n');
 }
 
-async function archive(config: LocalConfig, args: string[]): Promise<number> {
+async function archive(resources: Resources, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help || sub === '--help' || sub === '-h') return help('archive ls [--json] | archive cat KEY', 'Lists the archive objects by arrival hour, or prints one object.');
-  const objects = new S3ArchiveObjects(s3Client(), config.resources.archiveBucket);
+  const objects = new S3ArchiveObjects(s3Client(), resources.archiveBucket);
   if (sub === 'ls') {
     const hours = await archiveByHour(objects);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(hours, null, 2)}\n`);
       return 0;
     }
-    if (hours.length === 0) process.stdout.write(`no archived events in bucket ${config.resources.archiveBucket} yet\n`);
+    if (hours.length === 0) process.stdout.write(`no archived events in bucket ${resources.archiveBucket} yet\n`);
     for (const hour of hours) {
       process.stdout.write(`${hour.hour ?? 'outside the layout'}  ${hour.objects.length} object(s), ${hour.bytes} bytes\n`);
       for (const object of hour.objects) process.stdout.write(`  ${object.key}  ${object.size}\n`);
@@ -168,6 +196,62 @@ async function archive(config: LocalConfig, args: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError('archive takes "ls" or "cat KEY"');
+}
+
+/** Local default: the stack's archiver flushes within seconds; the whole run takes about 10 s when healthy. */
+const LOCAL_VERIFY_TIMEOUT_SECONDS = 45;
+
+/** On AWS: Firehose buffers up to 60 s (infra/constructs/event-archive.ts), then the dry-run replay runs a Map Run. */
+const AWS_VERIFY_TIMEOUT_SECONDS = 600;
+
+async function verify(target: Target, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  if (values.help) {
+    return help(
+      'verify [--json] [--timeout SECONDS] [--aws --stage NAME [--region REGION]]',
+      `Opens one probe cart (id prefix ${PROBE_CART_ID_PREFIX}, left out of top items) through the API and follows it through every hop:\n${PIPELINE_HOPS.join(', ')}.\nPrints ok|FAIL <hop> <ms> <detail> per hop, with the likely causes of a FAIL; exit 0 when all are ok, 1 otherwise.\n--timeout: the whole run (default ${LOCAL_VERIFY_TIMEOUT_SECONDS} s locally, ${AWS_VERIFY_TIMEOUT_SECONDS} s with --aws, enough for Firehose's buffer).`,
+    );
+  }
+  const timeoutSeconds = values.timeout === undefined ? (target.where === 'aws' ? AWS_VERIFY_TIMEOUT_SECONDS : LOCAL_VERIFY_TIMEOUT_SECONDS) : Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || !/^\d+(\.\d+)?$/.test(values.timeout ?? '1')) throw new UsageError(`--timeout takes a number of seconds, got "${values.timeout}"`);
+  const probe =
+    target.where === 'local'
+      ? localPipelineProbe(target.config)
+      : awsPipelineProbe(target.stack, signedCartApi(target.stack.apiUrl, target.stack.region, fromNodeProviderChain()), {
+          documents: dynamoDbDocumentClient(),
+          kinesis: kinesisClient(),
+          s3: s3Client(),
+          sfn: sfnClient(),
+          sqs: sqsClient(),
+          logs: new CloudWatchLogsClient({ region: target.stack.region }),
+        });
+  const report = await verifyPipeline(probe, { timeoutMs: timeoutSeconds * 1000, ...(values.json ? {} : { onHop: (hop) => process.stdout.write(`${hopLine(hop)}\n`) }) });
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const failed = report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop);
+    process.stderr.write(`${failed.length === 0 ? `every hop ok` : `FAIL: ${failed.join(', ')}`} (probe cart ${report.cartId ?? 'not opened'}, ${(report.ms / 1000).toFixed(1)} s, ${report.where})\n`);
+  }
+  return report.ok ? 0 : 1;
+}
+
+/**
+ * The dead-letter queues of a deployed stage with their depths (approximate, as SQS counts). Their messages are not
+ * received here: a receive hides a message from the next reader for its visibility timeout.
+ */
+async function awsDeadLetters(args: string[]): Promise<number> {
+  const { aws, rest } = takeAwsFlags(args);
+  const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  if (values.help) return help('dead-letters --aws --stage NAME [--region REGION] [--json]', "Lists the stage's dead-letter queues and how many messages each holds.");
+  const stack = await resolveAwsStack(aws!.stage, aws!.region);
+  process.env.AWS_REGION = stack.region;
+  const depths = await queueDepths(sqsClient(), stack.deadLetterQueueUrls);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(Object.entries(stack.deadLetterQueueUrls).map(([name, url]) => ({ name, url, messages: depths[name] })), null, 2)}\n`);
+    return 0;
+  }
+  for (const [name, url] of Object.entries(stack.deadLetterQueueUrls)) process.stdout.write(`${String(depths[name]).padStart(6)}  ${name.padEnd(24)} ${url}\n`);
+  process.stdout.write(`read one: aws sqs receive-message --queue-url <url> --max-number-of-messages 10; what to do: docs/operating-on-aws.md#runbook\n`);
+  return 0;
 }
 
 async function redrive(config: LocalConfig, args: string[]): Promise<number> {
@@ -198,7 +282,12 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: Error & { code?: string }) => {
-    if (error instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof AwsStackError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (error instanceof UsageError || error instanceof AwsUsageError || error.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
       process.exitCode = 2;
       return;

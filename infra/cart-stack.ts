@@ -1,6 +1,6 @@
 import { CONSUMER_POSITIONS_KEY } from '../adapters/dynamodb/consumer-positions-table';
 import { join } from 'node:path';
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -20,6 +20,7 @@ import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions
 import { StreamConsumers } from './constructs/stream-consumers';
 import { pipeMetric, queueDepth, firehoseMetric, type FlowResources } from './flow-metrics';
 import { wireLambda } from './lambda-wiring';
+import { STACK_OUTPUTS } from './stack-outputs';
 import { checkRecordAgesAgainstRetention, STREAM_CONSUMERS } from './stream-consumer-settings';
 
 export interface CartStackProps extends StackProps {
@@ -273,5 +274,19 @@ export class CartStack extends Stack {
     for (const { name, construct } of stateMachines) {
       new CfnOutput(this, `${name}StateMachineArn`, { value: construct.stateMachine.stateMachineArn });
     }
+    this.addVerifyOutputs(flow, projections);
+  }
+
+  /** What `cdc-cart --aws` resolves besides the outputs above (infra/stack-outputs.ts lists every one it reads). */
+  private addVerifyOutputs(flow: FlowResources, projections: ProjectionTables): void {
+    new CfnOutput(this, STACK_OUTPUTS.eventStoreTable, { value: this.eventStore.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.eventsStream, { value: this.events.stream.streamName });
+    new CfnOutput(this, STACK_OUTPUTS.cartSummaryTable, { value: projections.get('cart-summary').tableName });
+    new CfnOutput(this, STACK_OUTPUTS.itemPopularityTable, { value: projections.get('item-popularity').tableName });
+    new CfnOutput(this, STACK_OUTPUTS.eventLogLogGroup, { value: this.functions.get('eventLog').logGroup.logGroupName });
+    new CfnOutput(this, STACK_OUTPUTS.deadLetterQueueUrls, {
+      value: Fn.join(',', flow.deadLetterQueues.map(({ name, queue }) => Fn.join('=', [name, queue.queueUrl]))),
+      description: 'name=url of every dead-letter queue',
+    });
   }
 }

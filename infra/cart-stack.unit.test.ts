@@ -24,6 +24,7 @@ import { POINTER_USER_TIMEOUT_MS } from '../application/generations';
 import { POINTER_SETTLE_MS } from '../application/rebuild';
 import { PROJECT_ROOT, REGISTRY_METADATA_KEY } from './constructs/registry-functions';
 import { LAMBDA_WIRING } from './lambda-wiring';
+import { STACK_OUTPUTS } from './stack-outputs';
 import { synthesizeForTests, type SynthesizedStack } from './testing';
 
 /** One synth for the whole file (about 10 s without bundling): every test reads the same template. */
@@ -549,5 +550,14 @@ describe('security', () => {
     const report = readFileSync(join(app.outdir, 'validation-report.json'), 'utf8');
     expect(report).toContain('AwsSolutions-S10');
     expect(existsSync(synthesized.templateFile)).toBe(true);
+  });
+});
+
+describe('outputs that cdc-cart --aws reads', () => {
+  it('declares every output in infra/stack-outputs.ts (the CLI resolves resources from no other)', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const key of Object.values(STACK_OUTPUTS)) expect(Object.keys(outputs)).toContain(key);
+    // name=url of each dead-letter queue the dashboard and alarms know.
+    expect(JSON.stringify(outputs[STACK_OUTPUTS.deadLetterQueueUrls]!.Value)).toContain('cdc-pipe');
   });
 });

@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { CartStack } from './cart-stack';
 import { loadDeploymentConfig } from './config';
 import { PROJECT_ROOT } from './constructs/registry-functions';
+import { stackNameOf } from './stack-outputs';
 
 export interface SynthesizedStack {
   readonly stack: CartStack;
@@ -25,7 +26,7 @@ export function synthesizeForTests(extraContext: Record<string, unknown> = {}): 
   const outdir = mkdtempSync(join(tmpdir(), 'cart-cdk-'));
   const app = new App({ outdir, context: { ...cdkJson.context, ...extraContext, 'aws:cdk:bundling-stacks': [] } });
   const config = loadDeploymentConfig((key) => app.node.tryGetContext(key));
-  const stack = new CartStack(app, `CartEvents-${config.stage}`, { config });
+  const stack = new CartStack(app, stackNameOf(config.stage), { config });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   try {
     app.synth();

@@ -106,6 +106,18 @@ export class LocalStack {
     if (this.holdsLock) rmSync(this.lockFile(), { force: true });
   }
 
+  /**
+   * Freezes a component (SIGSTOP): it stays alive, holds its positions and does nothing, as a hung process on AWS
+   * would. For tests that prove a check notices (cdc-cart verify with the archiver frozen); thaw() resumes it.
+   */
+  freeze(name: ComponentName): void {
+    this.children.get(name)?.process.kill('SIGSTOP');
+  }
+
+  thaw(name: ComponentName): void {
+    this.children.get(name)?.process.kill('SIGCONT');
+  }
+
   private namesInPhase(phase: 'emulator' | 'service'): ComponentName[] {
     return (Object.keys(COMPONENTS) as ComponentName[]).filter((name) => COMPONENTS[name].phase === phase);
   }

@@ -6,6 +6,7 @@ import {
   advanceCursor,
   EMPTY_CURSOR,
   linesOf,
+  businessDeltas,
   popularityDeltas,
   rankItems,
   type CartCursor,
@@ -65,7 +66,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     let cursor = from;
     let applied = 0;
     while (applied < run.length) {
-      const step = nextStep(cursor, run.slice(applied));
+      const step = nextStep(cartId, cursor, run.slice(applied));
       const ok =
         step.deltas.length <= MAX_SKUS_PER_STEP
           ? await this.transact(this.stepItems(cartId, cursor, step.after, step.deltas, { kind: 'whole' }))
@@ -78,7 +79,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
       // A writer that died half-way through a chunked event leaves it pending: finish it, then go on.
       const stored = await this.readStored(cartId);
       if (stored?.version !== cursor.version || stored.pendingVersion !== cursor.version + 1) return { applied };
-      const single = nextStep(cursor, run.slice(applied, applied + 1));
+      const single = nextStep(cartId, cursor, run.slice(applied, applied + 1));
       if (!(await this.applyInChunks(cartId, cursor, single.after, single.deltas))) return { applied };
       cursor = single.after;
       applied += 1;
@@ -110,7 +111,7 @@ export class DynamoDbItemPopularityTable implements ProjectionTable {
     const single: CartRun[] = [];
     for (const run of runs) {
       if (run.run.length === 0) continue;
-      const step = nextStep(run.from, run.run);
+      const step = nextStep(run.cartId, run.from, run.run);
       if (step.events === run.run.length && step.deltas.length <= MAX_SKUS_PER_STEP) packable.push({ run, after: step.after, deltas: step.deltas });
       else single.push(run);
     }
@@ -336,8 +337,8 @@ function decodeLines(Item: Record<string, unknown>): CartLine[] {
  * The longest prefix of the run whose summed deltas fit one transaction; at least one event (which then may
  * need chunks). Summed deltas of consecutive events equal the deltas of the run, so merging changes nothing.
  */
-function nextStep(from: CartCursor, run: readonly VersionedCartEvent[]): { events: number; after: CartCursor; deltas: SkuDelta[] } {
-  const stepOf = (n: number) => ({ events: n, after: advanceCursor(from, run.slice(0, n)), deltas: popularityDeltas(from.state, run.slice(0, n)).deltas });
+function nextStep(cartId: string, from: CartCursor, run: readonly VersionedCartEvent[]): { events: number; after: CartCursor; deltas: SkuDelta[] } {
+  const stepOf = (n: number) => ({ events: n, after: advanceCursor(from, run.slice(0, n)), deltas: businessDeltas(cartId, popularityDeltas(from.state, run.slice(0, n)).deltas) });
   const whole = stepOf(run.length);
   if (whole.deltas.length <= MAX_SKUS_PER_STEP || run.length === 1) return whole;
   // Binary search for a prefix that fits (long, not necessarily the longest: removals can cancel deltas).

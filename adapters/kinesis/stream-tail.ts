@@ -93,6 +93,35 @@ export class KinesisStreamTail {
     return records;
   }
 
+  /**
+   * The records every shard received from `at` on (AT_TIMESTAMP), up to the tip now: a bounded read for a probe,
+   * where reading the whole stream from its oldest record would cost minutes on a busy stream. `TRIM_HORIZON`
+   * reads from the oldest record and keeps those that arrived from `at` on: kinesalite does not answer an
+   * AT_TIMESTAMP GetShardIterator (the call times out), and a local stream is small.
+   */
+  async recordsSince(at: Date, start: 'AT_TIMESTAMP' | 'TRIM_HORIZON' = 'AT_TIMESTAMP', pauseMs = EMPTY_PAGE_PAUSE_MS): Promise<StreamRecordView[]> {
+    const views: StreamRecordView[] = [];
+    for (const shard of await this.shards()) {
+      const { ShardIterator } = await this.kinesis.send(
+        new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard.ShardId!, ShardIteratorType: start, ...(start === 'AT_TIMESTAMP' ? { Timestamp: at } : {}) }),
+      );
+      let iterator = ShardIterator;
+      while (iterator) {
+        const result = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1_000 }));
+        for (const record of result.Records ?? []) {
+          if ((record.ApproximateArrivalTimestamp?.getTime() ?? 0) >= at.getTime()) views.push(toView(shard.ShardId!, record));
+        }
+        // As in recordsBetween: only an empty page at the tip (or a closed shard) ends the shard.
+        if ((result.Records?.length ?? 0) === 0) {
+          if (!result.MillisBehindLatest) break;
+          await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        }
+        iterator = result.NextShardIterator;
+      }
+    }
+    return views;
+  }
+
   async shards(): Promise<Shard[]> {
     const shards: Shard[] = [];
     let token: string | undefined;

@@ -5,3 +5,4 @@ export * from './evolve';
 export * from './state';
 export * from './values';
 export * from './seed-sku';
+export * from './probe-carts';

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../events';
 import { foldCart, isCartEnvelope, toVersionedCartEvent, type CartCursor, type VersionedCartEvent } from './cart-projection';
 import { toCartSummary, type CartSummary } from './cart-summary';
-import { addDeltas, popularityDeltas, type ItemPopularity } from './item-popularity';
+import { addDeltas, businessDeltas, popularityDeltas, type ItemPopularity } from './item-popularity';
 
 export interface FoldedProjections {
   readonly cartSummaries: Map<string, CartSummary>;
@@ -27,7 +27,7 @@ export function foldProjections(envelopes: Iterable<EventEnvelope>): FoldedProje
     const cursor: CartCursor = foldCart(sorted);
     const summary = toCartSummary(cartId, cursor);
     if (summary) cartSummaries.set(cartId, summary);
-    addDeltas(itemPopularity, popularityDeltas({ status: 'NONE' }, sorted).deltas);
+    addDeltas(itemPopularity, businessDeltas(cartId, popularityDeltas({ status: 'NONE' }, sorted).deltas));
   }
   return { cartSummaries, itemPopularity };
 }

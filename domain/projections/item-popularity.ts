@@ -1,4 +1,4 @@
-import { evolve, type CartState } from '../cart';
+import { evolve, isProbeCartId, type CartState } from '../cart';
 import { linesOf, type VersionedCartEvent } from './cart-projection';
 
 /** The `item-popularity` read model: one row per sku, summed over every cart. */
@@ -43,6 +43,14 @@ export function popularityDeltas(before: CartState, events: readonly VersionedCa
     .map((sku) => ({ sku, timesAdded: timesAdded.get(sku) ?? 0, quantityInOpenCarts: open.get(sku) ?? 0 }))
     .filter((delta) => delta.timesAdded !== 0 || delta.quantityInOpenCarts !== 0);
   return { after, deltas };
+}
+
+/**
+ * What a cart's deltas count for in the business ranking: nothing for a probe cart (domain/cart/probe-carts.ts),
+ * which `cdc-cart verify` and the canary open to prove the pipeline. Its cursor still moves like any cart's.
+ */
+export function businessDeltas(cartId: string, deltas: SkuDelta[]): SkuDelta[] {
+  return isProbeCartId(cartId) ? [] : deltas;
 }
 
 /** Adds deltas into rows (the from-scratch fold and in-memory stores use it; DynamoDB does it with ADD). */

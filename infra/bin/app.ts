@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CartStack } from '../cart-stack';
 import { loadDeploymentConfig } from '../config';
+import { stackNameOf } from '../stack-outputs';
 
 /**
  * `npx cdk synth` / `npx cdk deploy` entry point (cdk.json). Env-agnostic: the account and region come from the
@@ -9,7 +10,7 @@ import { loadDeploymentConfig } from '../config';
  */
 const app = new App();
 const config = loadDeploymentConfig((key) => app.node.tryGetContext(key));
-new CartStack(app, `CartEvents-${config.stage}`, {
+new CartStack(app, stackNameOf(config.stage), {
   config,
   description: `Event-sourced cart with change data capture (${config.stage})`,
   tags: { project: 'cdc-cart', stage: config.stage },

@@ -9,7 +9,7 @@ import {
   type RecentCarts,
 } from '../../application/cart-commands';
 import { VersionConflict, type EventStore } from '../../application/event-store';
-import { CartRuleViolation, Quantity, Sku, type CartCommand } from '../../domain/cart';
+import { CartRuleViolation, ordinaryCartIdFrom, probeCartIdFrom, Quantity, Sku, type CartCommand } from '../../domain/cart';
 import { expectedVersionFrom, header, parseJsonBody, parseWith, refuseOversizedBody } from '../http/requests';
 import { HttpError, json, type HttpResult } from '../http/responses';
 
@@ -22,7 +22,9 @@ export interface CartApiDependencies {
 
 /** Cart ids are UUIDs that POST /carts hands out: any other id names no cart (404), whatever its shape. */
 const CartId = z.uuid();
+/** `{"probe": true}` opens a probe cart (domain/cart/probe-carts.ts): `cdc-cart verify` and the canary ask for one. */
 const EmptyBody = z.strictObject({});
+const OpenCartBody = z.strictObject({ probe: z.literal(true).optional() });
 const AddItemBody = z.strictObject({ sku: Sku, quantity: Quantity.default(1) });
 const RemoveQuery = z.strictObject({
   quantity: z
@@ -49,10 +51,11 @@ async function route(deps: CartApiDependencies, event: APIGatewayProxyEventV2): 
   refuseOversizedBody(event);
   switch (event.routeKey) {
     case 'POST /carts': {
-      parseJsonBody(event, EmptyBody, { optional: true });
+      const body = parseJsonBody(event, OpenCartBody, { optional: true });
       // A keyed POST /carts names its cart after the key, so that its retry finds the cart it opened.
       const commandId = commandIdOf(event);
-      const cartId = commandId === undefined ? deps.newCartId() : uuidFromText(`${commandId}#cart`);
+      const uuid = commandId === undefined ? deps.newCartId() : uuidFromText(`${commandId}#cart`);
+      const cartId = body.probe ? probeCartIdFrom(uuid) : ordinaryCartIdFrom(uuid);
       const { version } = await executeCartCommand(deps.store, cartId, { type: 'OpenCart' }, { ...recentCartsOf(deps), ...(commandId === undefined ? {} : { commandId }) });
       return json(201, { cartId, version }, { location: `/carts/${cartId}`, etag: etag(version) });
     }

@@ -49,6 +49,16 @@ describe('cart API handler (in memory)', () => {
     });
   });
 
+  it('opens a probe cart under the reserved id prefix when asked, and never hands that prefix to an ordinary cart', async () => {
+    const store = new InMemoryEventStore();
+    const ids = ['00000000-6a55-4c1e-8a3a-1d2f3c4b5a69', CART];
+    const api = createCartApi({ store, newCartId: () => ids.shift()! });
+    const open = async (body?: string) => JSON.parse((await api(request('POST /carts', body === undefined ? {} : { body }))).body).cartId as string;
+    // The generator's one-in-2^32 draw inside the reserved range is moved out of it for an ordinary cart.
+    expect(await open()).toBe('10000000-6a55-4c1e-8a3a-1d2f3c4b5a69');
+    expect(await open('{"probe":true}')).toBe('00000000-6a55-4c1e-8a3a-1d2f3c4b5a69');
+  });
+
   it('names a keyed command by its query string too: the same key with another ?quantity is another command', async () => {
     const store = new InMemoryEventStore();
     const api = createCartApi({ store, newCartId: () => CART });
@@ -93,6 +103,8 @@ describe('cart API handler (in memory)', () => {
     ['a body over 64 KB on DELETE', ['DELETE /carts/{cartId}/items/{sku}', { cartId: CART, sku: 'A', body: 'x'.repeat(65 * 1024) }], 413, 'PAYLOAD_TOO_LARGE', /bytes/],
     ['an unknown cart id', ['GET /carts/{cartId}', { cartId: '5d1e2c3b-0000-4000-8000-000000000000' }], 404, 'CART_NOT_FOUND', /does not exist/],
     ['a cart id that is no UUID', ['GET /carts/{cartId}', { cartId: 'nope' }], 404, 'CART_NOT_FOUND', /"nope" does not exist/],
+    ['probe: false', ['POST /carts', { body: '{"probe":false}' }], 400, 'INVALID_REQUEST', /probe/],
+    ['an unknown field on open', ['POST /carts', { body: '{"owner":"me"}' }], 400, 'INVALID_REQUEST', /unknown field "owner"/],
     ['an unknown route', ['$default', {}], 404, 'ROUTE_NOT_FOUND', /no route/],
     ['removing what is not there', ['DELETE /carts/{cartId}/items/{sku}', { cartId: CART, sku: 'ZZZ' }], 409, 'ITEM_NOT_IN_CART', /ZZZ/],
     ['a stale If-Match', ['POST /carts/{cartId}/items', { cartId: CART, body: '{"sku":"A"}', headers: { 'if-match': '"7"' } }], 412, 'VERSION_MISMATCH', /version 7/],

@@ -6,6 +6,7 @@ import { kinesisClient, s3Client } from '../../adapters/aws-clients';
 import type { EventEnvelope } from '../../domain/events';
 import { KINESIS_CONSUMERS } from '../../lambdas/consumers';
 import { readChaosCounts, type ChaosCounts } from '../../local/chaos/chaos';
+import { localEventLogLines } from '../../local/verify/local-pipeline-probe';
 import { testStack } from './local-stack';
 
 /**
@@ -69,28 +70,7 @@ export async function archivedLines(): Promise<{ key: string; envelope: EventEnv
 
 /** Every line the event log wrote ("cart event"), in the order written, from the consumers' output file. */
 export function eventLogLines(): { eventId: string; aggregateId: string; version: number }[] {
-  // The log may have rotated (local/process/rotating-log.ts): its previous part comes first.
-  const file = join(testStack().dataDir, 'logs', 'consumers.log');
-  let text = '';
-  for (const part of [`${file}.1`, file]) {
-    try {
-      text += readFileSync(part, 'utf8');
-    } catch {
-      // not there (yet)
-    }
-  }
-  if (text === '') return [];
-  const lines: { eventId: string; aggregateId: string; version: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.includes('"cart event"')) continue;
-    try {
-      const json = JSON.parse(line) as { message?: string; eventId: string; aggregateId: string; version: number };
-      if (json.message === 'cart event') lines.push({ eventId: json.eventId, aggregateId: json.aggregateId, version: json.version });
-    } catch {
-      // a line of another kind that happens to contain the words
-    }
-  }
-  return lines;
+  return localEventLogLines(testStack().dataDir);
 }
 
 /** What the stack's stand-ins injected so far, per fault (local/chaos). */

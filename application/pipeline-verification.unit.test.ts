@@ -1,0 +1,106 @@
+import type { EventEnvelope } from '../domain/events';
+import { hopLine, PIPELINE_HOPS, PROBE_SKU, verifyPipeline, type PipelineProbe } from './pipeline-verification';
+
+const CART = '00000000-1111-4222-8333-444444444444';
+const START = Date.UTC(2026, 11, 5, 8, 30);
+
+function envelope(version: number, type: string, data: Record<string, unknown> = {}): EventEnvelope {
+  return { eventId: `e${version}`, aggregateType: 'Cart', aggregateId: CART, version, type, schemaVersion: 1, occurredAt: '2026-12-05T08:30:00.000Z', data };
+}
+
+const STORED = [envelope(1, 'CartOpened'), envelope(2, 'ItemAdded', { sku: PROBE_SKU, quantity: 2 })];
+
+/** A pipeline where every hop works; each test breaks one thing. */
+function healthyProbe(overrides: Partial<PipelineProbe> = {}): PipelineProbe {
+  return {
+    where: 'local',
+    pollIntervalMs: 100,
+    openProbeCart: async () => ({ cartId: CART, version: 1 }),
+    addItem: async () => ({ version: 2 }),
+    readCart: async () => ({ cartId: CART, version: 2, items: [{ sku: PROBE_SKU, quantity: 2 }] }),
+    storedEvents: async () => STORED,
+    // At least once: a duplicate is fine.
+    streamRecords: async () => [...STORED, STORED[0]!].map((event) => ({ partitionKey: CART, envelope: event })),
+    eventLogLines: async () => STORED.map(({ eventId, version }) => ({ eventId, version })),
+    readModelVersion: async () => 2,
+    archivedObjects: async () => [{ key: 'events/2026/12/05/08/cart-events-1.jsonl', eventIds: ['e1', 'e2'] }],
+    dryRunReplay: async () => ({ status: 'SUCCEEDED', executionName: 'verify-1', eventsRead: 5 }),
+    deadLetterCounts: async () => ({ pipe: 1 }),
+    ...overrides,
+  };
+}
+
+/** A fake clock: sleeping moves time on at once, so waiting hops time out without real waiting. */
+function fakeTime() {
+  let now = START;
+  return { now: () => now, sleep: async (ms: number) => void (now += ms) };
+}
+
+describe('verifyPipeline', () => {
+  it('checks every hop in order and passes a healthy pipeline', async () => {
+    const replays: { from: string; to: string }[] = [];
+    const report = await verifyPipeline(healthyProbe({ dryRunReplay: async (window) => (replays.push(window), { status: 'SUCCEEDED', eventsRead: 5 }) }), { timeoutMs: 10_000, ...fakeTime() });
+    expect(report.hops.map((hop) => hop.hop)).toEqual([...PIPELINE_HOPS]);
+    expect(report.hops.filter((hop) => !hop.ok)).toEqual([]);
+    expect(report).toMatchObject({ ok: true, cartId: CART, where: 'local' });
+    expect(report.hops.find((hop) => hop.hop === 'kinesis')!.detail).toContain('1 duplicate');
+    // The archive hour of the object that holds the probe, whole.
+    expect(replays).toEqual([{ from: '2026-12-05T08:00:00.000Z', to: '2026-12-05T08:59:59.999Z' }]);
+    expect(report.hops.find((hop) => hop.hop === 'dead-letters')!.detail).toContain('1 older one(s) pending');
+  });
+
+  it('fails the archive hop when the archive never holds the probe, names the causes, and does not run the replay', async () => {
+    const time = fakeTime();
+    const replay = jest.fn();
+    const report = await verifyPipeline(healthyProbe({ archivedObjects: async () => [], dryRunReplay: replay }), { timeoutMs: 30_000, ...time });
+    expect(report.ok).toBe(false);
+    const archive = report.hops.find((hop) => hop.hop === 'archive')!;
+    expect(archive).toMatchObject({ ok: false, detail: expect.stringMatching(/not within --timeout: 0\/2 events in no object yet/) });
+    expect(hopLine(archive)).toMatch(/^FAIL archive \d+ not within --timeout[^\n]*\n {7}likely: the archiver component/);
+    expect(report.hops.find((hop) => hop.hop === 'replay')).toMatchObject({ ok: false, detail: 'not checked: needs the archive hop' });
+    expect(replay).not.toHaveBeenCalled();
+    // The hops before it passed; dead-letters is still checked.
+    expect(report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop)).toEqual(['archive', 'replay']);
+    expect(time.now() - START).toBeLessThanOrEqual(30_000);
+  });
+
+  it('fails kinesis at once when a record keyed otherwise carries the probe (a broken PartitionKey path), with the AWS causes', async () => {
+    const report = await verifyPipeline(
+      healthyProbe({ where: 'aws', streamRecords: async () => STORED.map((event) => ({ partitionKey: 'all-events', envelope: event })) }),
+      { timeoutMs: 600_000, ...fakeTime() },
+    );
+    const kinesis = report.hops.find((hop) => hop.hop === 'kinesis')!;
+    expect(kinesis).toMatchObject({ ok: false, detail: expect.stringContaining('PartitionKey "all-events"') });
+    expect(kinesis.likelyCauses!.join(' ')).toMatch(/dead-letter queue.*CdcPipe\/Logs.*PartitionKey path/);
+    expect(kinesis.ms).toBe(0);
+  });
+
+  it('fails dead-letters when a letter arrived during the run, naming the queue', async () => {
+    const counts: Record<string, number>[] = [{ pipe: 0 }, { pipe: 0, 'consumer:projections': 1 }];
+    const report = await verifyPipeline(healthyProbe({ deadLetterCounts: async () => counts.shift()! }), { timeoutMs: 10_000, ...fakeTime() });
+    expect(report.hops.at(-1)).toMatchObject({ hop: 'dead-letters', ok: false, detail: 'new dead letter(s) meanwhile: 1 in consumer:projections' });
+  });
+
+  it('fails the api hop (and says why the others were not checked) when the API refuses, without throwing', async () => {
+    const report = await verifyPipeline(healthyProbe({ openProbeCart: async () => Promise.reject(new Error('403 Forbidden')) }), { timeoutMs: 10_000, ...fakeTime() });
+    expect(report.hops[0]).toMatchObject({ hop: 'api', ok: false, detail: 'Error: 403 Forbidden' });
+    expect(report.hops[1]).toMatchObject({ hop: 'event-store', ok: false, detail: 'not checked: needs the api hop' });
+    expect(report.hops).toHaveLength(PIPELINE_HOPS.length);
+  });
+
+  it('fails event-store on a gap, projections when the read model stays behind, event-log on a line written twice', async () => {
+    const gap = await verifyPipeline(healthyProbe({ storedEvents: async () => [STORED[1]!] }), { timeoutMs: 5_000, ...fakeTime() });
+    expect(gap.hops[1]).toMatchObject({ hop: 'event-store', ok: false });
+    const behind = await verifyPipeline(healthyProbe({ readModelVersion: async () => 1 }), { timeoutMs: 5_000, ...fakeTime() });
+    expect(behind.hops.find((hop) => hop.hop === 'projections')).toMatchObject({ ok: false, detail: expect.stringContaining('version 1 (stored: 2)') });
+    const twice = await verifyPipeline(healthyProbe({ eventLogLines: async () => [{ eventId: 'e1', version: 1 }, { eventId: 'e1', version: 1 }] }), { timeoutMs: 5_000, ...fakeTime() });
+    expect(twice.hops.find((hop) => hop.hop === 'event-log')).toMatchObject({ ok: false, detail: expect.stringContaining('twice') });
+  });
+
+  it('fails replay when the dry run fails or does not count the probe', async () => {
+    const failed = await verifyPipeline(healthyProbe({ dryRunReplay: async () => ({ status: 'FAILED', error: 'States.TaskFailed' }) }), { timeoutMs: 5_000, ...fakeTime() });
+    expect(failed.hops.find((hop) => hop.hop === 'replay')).toMatchObject({ ok: false, detail: expect.stringContaining('ended FAILED: States.TaskFailed') });
+    const empty = await verifyPipeline(healthyProbe({ dryRunReplay: async () => ({ status: 'SUCCEEDED', eventsRead: 1 }) }), { timeoutMs: 5_000, ...fakeTime() });
+    expect(empty.hops.find((hop) => hop.hop === 'replay')).toMatchObject({ ok: false, detail: expect.stringContaining("fewer than the probe's 2") });
+  });
+});

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
+
+const run = promisify(execFile);
+const BIN = resolve(__dirname, '..', 'bin', 'cdc-cart.cjs');
+const HOPS = ['api', 'event-store', 'kinesis', 'event-log', 'projections', 'archive', 'replay', 'dead-letters'];
+
+jest.setTimeout(240_000);
+
+/**
+ * `cdc-cart verify` against a stack of its own: freezing its archiver must not touch the run's shared stack, whose
+ * archive other test files read at the same time, and a dead letter another file provokes on purpose must not
+ * fail this file's dead-letters hop.
+ */
+let own: IsolatedStack;
+
+beforeAll(async () => {
+  const lines: string[] = [];
+  try {
+    own = await startIsolatedStack({ name: 'verify', log: (line) => lines.push(line) });
+  } catch (error) {
+    console.error(lines.slice(-30).join('\n'));
+    throw error;
+  }
+});
+
+afterAll(async () => {
+  own?.stack.thaw('archiver');
+  await own?.stop();
+});
+
+async function verify(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'verify', ...args], { env: { ...process.env, ...own.environment } });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr, ms: Date.now() - started };
+  }
+}
+
+describe('cdc-cart verify', () => {
+  it('prints every hop ok, in order, and exits 0 within 60 s', async () => {
+    const result = await verify();
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('every hop ok') });
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(HOPS.map((hop) => `ok ${hop}`));
+    expect(lines.every((line) => /^ok \S+ \d+ \S/.test(line))).toBe(true);
+    expect(result.ms).toBeLessThan(60_000);
+    // The probe cart carries the reserved prefix, and stays out of the business ranking.
+    const cartId = /probe cart (\S+)/.exec(result.stderr)![1]!;
+    expect(cartId.startsWith('00000000-')).toBe(true);
+    const top = (await (await fetch(`http://127.0.0.1:${own.config.ports.api}/read/items/top`)).json()) as { items: { sku: string }[] };
+    expect(top.items.map((item) => item.sku)).not.toContain('verify-probe');
+  });
+
+  it('with the archiver frozen, exits 1 and its FAIL line names archive (and its likely causes)', async () => {
+    own.stack.freeze('archiver');
+    try {
+      const result = await verify('--timeout', '20', '--json');
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout) as { ok: boolean; hops: { hop: string; ok: boolean; detail: string; likelyCauses?: string[] }[] };
+      expect(report.hops.map((hop) => hop.hop)).toEqual(HOPS);
+      expect(report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop)).toEqual(['archive', 'replay']);
+      expect(report.hops.find((hop) => hop.hop === 'archive')!.likelyCauses!.join(' ')).toContain('archiver');
+      const text = await verify('--timeout', '8');
+      expect(text.code).toBe(1);
+      expect(text.stdout).toMatch(/^FAIL archive \d+ not within --timeout/m);
+      expect(text.stdout).toMatch(/^ok projections /m);
+    } finally {
+      own.stack.thaw('archiver');
+    }
+  });
+
+  it('refuses a bad --timeout with exit 2', async () => {
+    expect(await verify('--timeout', 'soon')).toMatchObject({ code: 2, stderr: expect.stringContaining('--timeout takes a number of seconds') });
+  });
+});
