@@ -4,6 +4,7 @@
  *   application  use cases over ports: may use domain only
  *   adapters     AWS SDK implementations of the ports: may use domain and application
  *   lambdas      thin handlers wiring use cases to event shapes
+ *   simulation   the deterministic simulation: domain, application and examples over in-memory ports
  *   local, infra the two runtimes (emulators, CDK): nothing deployed may depend on them
  */
 const layer = (name) => `^${name}/`;
@@ -37,7 +38,13 @@ module.exports = {
       name: 'deployed-code-never-uses-runtimes',
       severity: 'error',
       from: { path: [layer('domain'), layer('application'), layer('adapters'), layer('lambdas')] },
-      to: { path: [layer('local'), layer('infra'), layer('bench'), layer('test')] },
+      to: { path: [layer('local'), layer('infra'), layer('bench'), layer('test'), layer('simulation')] },
+    },
+    {
+      name: 'simulation-runs-the-application-not-aws',
+      severity: 'error',
+      from: { path: layer('simulation') },
+      to: { path: ['^node_modules/@aws-sdk/', layer('adapters'), layer('lambdas'), layer('local'), layer('infra')] },
     },
     {
       name: 'infra-does-not-run-local',

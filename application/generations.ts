@@ -16,6 +16,13 @@ export interface GenerationPointerStore {
  */
 export const POINTER_CACHE_MS = 1_000;
 
+/**
+ * The longest one invocation of a process that reads the pointer may run (the projections consumer and the read
+ * API: infra/constructs/registry-functions.ts gives them at most this timeout, and a test holds it there). A write
+ * or read begun with a pointer has ended, or its invocation was killed, this long after it began.
+ */
+export const POINTER_USER_TIMEOUT_MS = 30_000;
+
 /** The pointer, re-read at most every `ttlMs`; never replaced by an older revision than one already used. */
 export class CachedGenerationPointer {
   private cached?: { pointer: GenerationPointer; readAt: number };

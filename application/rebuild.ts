@@ -1,6 +1,6 @@
-import { abandonBuilding, generationsOf, retirePrevious, startBuilding, switchTo } from '../domain/projections';
+import { abandonBuilding, generationsOf, leftBehind, retirePrevious, startBuilding, switchTo } from '../domain/projections';
 import type { EventStore } from './event-store';
-import { changePointer, POINTER_CACHE_MS, type GenerationalProjections, type GenerationPointerStore } from './generations';
+import { changePointer, POINTER_CACHE_MS, POINTER_USER_TIMEOUT_MS, type GenerationalProjections, type GenerationPointerStore } from './generations';
 import type { ProjectionName } from './projections';
 import { mapLimit } from './sequencer';
 
@@ -26,8 +26,15 @@ export interface RebuildRequest {
   readonly executionName: string;
 }
 
-/** Waited after a pointer change before relying on it: every process has re-read the pointer by then. */
-export const POINTER_SETTLE_MS = 2 * POINTER_CACHE_MS;
+/**
+ * Waited after a pointer change before relying on it. Re-reading the pointer is not enough: a consumer may have
+ * read it just before the change and its write may stall (SDK retries, a slow or throttled request, a frozen
+ * sandbox) until its invocation's timeout, landing in the generations of the OLD pointer long after every process
+ * has re-read it (the simulation found a closed cart that a rebuild's new generation kept at an earlier version
+ * for good that way: docs/simulation.md). So the wait covers the cache's age plus the longest invocation of any
+ * pointer user, plus a second for a request the server applies just after its client died.
+ */
+export const POINTER_SETTLE_MS = POINTER_CACHE_MS + POINTER_USER_TIMEOUT_MS + 1_000;
 
 export async function prepareRebuild(deps: RebuildDeps, request: RebuildRequest): Promise<{ generation: number }> {
   // An earlier rebuild stopped between its switch and its retirement left its old generation behind: retire it now.
@@ -39,12 +46,17 @@ export async function prepareRebuild(deps: RebuildDeps, request: RebuildRequest)
     }),
   );
   if (Object.keys(leftOver).length > 0) await retireGenerations(deps, { previous: leftOver });
+  let replaced: { projection: string; generation: number }[] = [];
   const generation = await changePointer(deps.pointer, (stored) => {
     const { pointer, generation } = startBuilding(stored, request.projections, request.executionName);
+    replaced = pointer === stored ? [] : leftBehind(stored, request.projections, request.executionName);
     return { pointer, result: generation };
   });
-  // From here on every consumer writes the new generation too, so nothing the archive misses is left out.
+  // From here on every consumer writes the new generation too, so nothing the archive misses is left out; and no
+  // write begun with the pointer from before (which knew nothing of the new generation) is still in flight.
   await deps.sleep(POINTER_SETTLE_MS);
+  // A generation a stopped rebuild left behind is no longer written (its number is never handed out again).
+  for (const { projection, generation: old } of replaced) await deps.deleteGeneration(projection as ProjectionName, old);
   return { generation };
 }
 
@@ -65,6 +77,22 @@ const BATCHES_IN_FLIGHT = 2;
  * no longer lagging, and the conditional writes never apply an event twice.
  */
 export async function catchUpRebuild(deps: RebuildDeps, request: RebuildRequest & { generation: number }): Promise<{ carts: number; caughtUp: number }> {
+  let carts = 0;
+  let caughtUp = 0;
+  for (let pass = 1; ; pass++) {
+    const done = await catchUpPass(deps, request);
+    carts += done.carts;
+    caughtUp += done.caughtUp;
+    // Judged once, a cart could be level only because its live write was still in flight: the pass is repeated
+    // until one finds no cart lagging (cart-summary is the measure; without it every cart counts as lagging).
+    if (done.carts === 0 || !request.projections.includes('cart-summary') || pass >= MAX_CATCH_UP_PASSES) return { carts, caughtUp };
+  }
+}
+
+/** Passes of a catch-up at most: the consumers keep writing both generations, so the last pass finds few carts. */
+const MAX_CATCH_UP_PASSES = 5;
+
+async function catchUpPass(deps: RebuildDeps, request: RebuildRequest & { generation: number }): Promise<{ carts: number; caughtUp: number }> {
   const stored = await deps.pointer.read();
   const live = generationsOf(stored, 'cart-summary').live;
   const rebuildsSummaries = request.projections.includes('cart-summary');
@@ -119,18 +147,25 @@ export async function retireGenerations(deps: RebuildDeps, request: { previous: 
   return { deleted };
 }
 
-/** A failed rebuild: the live generation keeps serving; the consumers stop writing the new one, whose rows go. */
-export async function abandonRebuild(deps: RebuildDeps, request: RebuildRequest & { generation: number }): Promise<{ abandoned: number; deleted: number }> {
+/**
+ * A failed rebuild: the live generation keeps serving; the consumers stop writing the new one, whose rows go.
+ * Without a generation (PrepareGeneration wrote the pointer but its answer never reached the state machine: the
+ * function died or timed out after the write), the generation this execution is building is abandoned.
+ */
+export async function abandonRebuild(deps: RebuildDeps, request: RebuildRequest & { generation?: number }): Promise<{ abandoned: number | null; deleted: number }> {
+  let generation = request.generation;
   await changePointer(deps.pointer, (stored) => {
-    const building = request.projections.some((name) => generationsOf(stored, name).building === request.generation);
-    return { pointer: building ? abandonBuilding(stored, request.projections, request.generation) : stored, result: undefined };
+    generation ??= request.projections.map((name) => generationsOf(stored, name)).find((g) => g.buildingBy === request.executionName)?.building;
+    const building = generation !== undefined && request.projections.some((name) => generationsOf(stored, name).building === generation);
+    return { pointer: building ? abandonBuilding(stored, request.projections, generation!) : stored, result: undefined };
   });
+  if (generation === undefined) return { abandoned: null, deleted: 0 };
   await deps.sleep(POINTER_SETTLE_MS);
   const stored = await deps.pointer.read();
   let deleted = 0;
   for (const name of request.projections) {
     // Never the generation that serves (a switch that went through before the failure was caught).
-    if (generationsOf(stored, name).live !== request.generation) deleted += await deps.deleteGeneration(name, request.generation);
+    if (generationsOf(stored, name).live !== generation) deleted += await deps.deleteGeneration(name, generation);
   }
-  return { abandoned: request.generation, deleted };
+  return { abandoned: generation, deleted };
 }

@@ -2,11 +2,11 @@ import { decide, evolve, initialCartState, type CartCommand, type CartState } fr
 import type { EventEnvelope } from '../domain/events';
 import { generationsOf, INITIAL_POINTER, startBuilding, switchTo, type GenerationPointer } from '../domain/projections';
 import { stampEvents } from './cart-commands';
-import { CachedGenerationPointer, GenerationalProjections, type GenerationPointerStore } from './generations';
+import { CachedGenerationPointer, GenerationalProjections, POINTER_CACHE_MS, POINTER_USER_TIMEOUT_MS, type GenerationPointerStore } from './generations';
 import { InMemoryEventStore } from './in-memory-event-store';
 import { InMemoryCartSummaryTable, InMemoryItemPopularityTable } from './in-memory-projection-tables';
 import { CartProjections, type ProjectionName } from './projections';
-import { CATCH_UP_BATCH, catchUpRebuild, prepareRebuild, type RebuildDeps } from './rebuild';
+import { abandonRebuild, CATCH_UP_BATCH, catchUpRebuild, POINTER_SETTLE_MS, prepareRebuild, type RebuildDeps } from './rebuild';
 
 function pointerStore(initial: GenerationPointer): GenerationPointerStore & { stored: () => GenerationPointer } {
   let stored = initial;
@@ -18,6 +18,39 @@ function pointerStore(initial: GenerationPointer): GenerationPointerStore & { st
 }
 
 describe('prepareRebuild', () => {
+  it('waits out the longest invocation of a pointer user before the new generation is relied on', async () => {
+    const slept: number[] = [];
+    const deps = { pointer: pointerStore(INITIAL_POINTER), sleep: async (ms: number) => void slept.push(ms), deleteGeneration: async () => 0 } as unknown as RebuildDeps;
+    await prepareRebuild(deps, { projections: ['cart-summary'], executionName: 'run' });
+    expect(slept).toEqual([POINTER_SETTLE_MS]);
+    expect(POINTER_SETTLE_MS).toBeGreaterThan(POINTER_USER_TIMEOUT_MS + POINTER_CACHE_MS);
+  });
+
+  it('deletes the rows of a generation a stopped rebuild left behind, once no consumer writes it any more', async () => {
+    const pointer = pointerStore(startBuilding(INITIAL_POINTER, ['cart-summary'], 'stopped').pointer);
+    const events: string[] = [];
+    const deps = {
+      pointer,
+      sleep: async () => void events.push('settle'),
+      deleteGeneration: async (projection: string, generation: number) => (events.push(`delete ${projection}#${generation}`), 1),
+    } as unknown as RebuildDeps;
+    expect(await prepareRebuild(deps, { projections: ['cart-summary'], executionName: 'next' })).toEqual({ generation: 2 });
+    expect(events).toEqual(['settle', 'delete cart-summary#1']);
+  });
+});
+
+describe('abandonRebuild', () => {
+  it('without a generation (PrepareGeneration answered nothing) abandons the one its execution builds', async () => {
+    const pointer = pointerStore(startBuilding(INITIAL_POINTER, ['cart-summary'], 'lost-answer').pointer);
+    const deleted: string[] = [];
+    const deps = { pointer, sleep: async () => undefined, deleteGeneration: async (p: string, g: number) => (deleted.push(`${p}#${g}`), 1) } as unknown as RebuildDeps;
+    expect(await abandonRebuild(deps, { projections: ['cart-summary'], executionName: 'lost-answer' })).toEqual({ abandoned: 1, deleted: 1 });
+    expect(generationsOf(pointer.stored(), 'cart-summary')).toEqual({ live: 0 });
+    expect(deleted).toEqual(['cart-summary#1']);
+  });
+});
+
+describe('prepareRebuild after a stopped switch', () => {
   it('first retires an old generation that a rebuild stopped before its retirement left behind', async () => {
     const pointer = pointerStore(switchTo(startBuilding(INITIAL_POINTER, ['cart-summary'], 'stopped').pointer, ['cart-summary'], 1));
     const deleted: string[] = [];

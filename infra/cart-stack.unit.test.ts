@@ -20,6 +20,8 @@ import { lambdaNameOfPlaceholder, readAslRequirements } from './asl-definition';
 import { PARTITION_PLACEHOLDER } from '../statemachines/state-machines';
 import type { CartStack } from './cart-stack';
 import { STATE_MACHINE_FILES } from './cart-stack';
+import { POINTER_USER_TIMEOUT_MS } from '../application/generations';
+import { POINTER_SETTLE_MS } from '../application/rebuild';
 import { PROJECT_ROOT, REGISTRY_METADATA_KEY } from './constructs/registry-functions';
 import { LAMBDA_WIRING } from './lambda-wiring';
 import { STACK_OUTPUTS } from './stack-outputs';
@@ -208,6 +210,17 @@ describe('blue/green rebuild grants', () => {
     expect(resourcesAllowed(role, 'dynamodb:Scan').sort()).toEqual([summary, popularity].sort());
     expect(resourcesAllowed(role, 'dynamodb:BatchWriteItem').sort()).toEqual([summary, popularity].sort());
     expect(resourcesAllowed(role, 'dynamodb:Query')).toEqual(expect.arrayContaining([resolve(stack.eventStore.table.tableArn)]));
+  });
+
+  test('the rebuild waits out every pointer user: their timeouts fit POINTER_USER_TIMEOUT_MS, the waiting steps fit the wait', () => {
+    // A write begun with the pointer from before a change may land until its invocation times out (docs/simulation.md).
+    for (const name of ['projections', 'readApi']) {
+      expect(resourcesOf('AWS::Lambda::Function')[functionId(name)]!.Properties.Timeout * 1000).toBeLessThanOrEqual(POINTER_USER_TIMEOUT_MS);
+    }
+    const states = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'statemachines', 'replay.asl.json'), 'utf8')) as { States: Record<string, { TimeoutSeconds?: number }> }).States;
+    for (const name of ['PrepareGeneration', 'RetireGeneration', 'AbandonFailedRebuild', 'AbandonRebuildAfterError']) {
+      expect(states[name]!.TimeoutSeconds! * 1000).toBeGreaterThan(2 * POINTER_SETTLE_MS);
+    }
   });
 
   test('the read API reads the pointer and every generation with GetItem and writes nothing', () => {

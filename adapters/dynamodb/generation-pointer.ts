@@ -19,7 +19,11 @@ export class DynamoDbGenerationPointer implements GenerationPointerStore {
       new GetCommand({ TableName: this.tableName, Key: { [CART_SUMMARY_KEY.partitionKey]: GENERATION_POINTER_KEY }, ConsistentRead: true }),
     );
     if (!Item) return INITIAL_POINTER;
-    return { revision: Number(Item.revision), projections: (Item.projections ?? {}) as GenerationPointer['projections'] };
+    return {
+      revision: Number(Item.revision),
+      projections: (Item.projections ?? {}) as GenerationPointer['projections'],
+      ...(Item.highestGeneration === undefined ? {} : { highestGeneration: Number(Item.highestGeneration) }),
+    };
   }
 
   async write(next: GenerationPointer, expectedRevision: number): Promise<boolean> {
@@ -27,7 +31,12 @@ export class DynamoDbGenerationPointer implements GenerationPointerStore {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { [CART_SUMMARY_KEY.partitionKey]: GENERATION_POINTER_KEY, revision: next.revision, projections: next.projections },
+          Item: {
+            [CART_SUMMARY_KEY.partitionKey]: GENERATION_POINTER_KEY,
+            revision: next.revision,
+            projections: next.projections,
+            ...(next.highestGeneration === undefined ? {} : { highestGeneration: next.highestGeneration }),
+          },
           ConditionExpression: expectedRevision === 0 ? 'attribute_not_exists(revision)' : 'revision = :expected',
           ...(expectedRevision === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedRevision } }),
         }),

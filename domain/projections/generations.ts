@@ -22,6 +22,12 @@ export interface GenerationPointer {
   /** Bumped by every change: each change is one write conditional on the revision it was computed from. */
   readonly revision: number;
   readonly projections: Readonly<Record<string, ProjectionGenerations>>;
+  /**
+   * The highest generation number ever handed out (absent: none above those the pointer names). A number is never
+   * handed out twice: a write still in flight into an abandoned or replaced generation (a stalled consumer, a
+   * replay worker outliving its aborted Map) must never land in a later rebuild's rows.
+   */
+  readonly highestGeneration?: number;
 }
 
 export const INITIAL_POINTER: GenerationPointer = { revision: 0, projections: {} };
@@ -54,13 +60,13 @@ export class GenerationConflict extends Error {
 function change(pointer: GenerationPointer, projections: readonly string[], next: (g: ProjectionGenerations, name: string) => ProjectionGenerations): GenerationPointer {
   const updated = { ...pointer.projections };
   for (const name of projections) updated[name] = next(generationsOf(pointer, name), name);
-  return { revision: pointer.revision + 1, projections: updated };
+  return { ...pointer, revision: pointer.revision + 1, projections: updated };
 }
 
 /**
- * Starts building a new generation of the projections (one number for all of them, above any ever used).
+ * Starts building a new generation of the projections (one number for all of them, above any ever handed out).
  * An execution that runs this again (a retry) gets the same generation back. A generation left behind by a
- * stopped rebuild is replaced; the previous generation must be retired first (its rows are still read).
+ * stopped rebuild is replaced (see leftBehind); the previous generation must be retired first (its rows are still read).
  */
 export function startBuilding(pointer: GenerationPointer, projections: readonly string[], executionName: string): { pointer: GenerationPointer; generation: number } {
   const mine = projections.map((name) => generationsOf(pointer, name)).filter((g) => g.buildingBy === executionName && g.building !== undefined);
@@ -70,8 +76,17 @@ export function startBuilding(pointer: GenerationPointer, projections: readonly 
     if (g.previous !== undefined) throw new GenerationConflict(`${name}: generation ${g.previous} is not retired yet; a new rebuild can start once it is`);
   }
   const used = Object.values(pointer.projections).flatMap((g) => [g.live, g.building ?? 0, g.previous ?? 0]);
-  const generation = Math.max(0, ...used) + 1;
-  return { pointer: change(pointer, projections, (g) => ({ live: g.live, building: generation, buildingBy: executionName })), generation };
+  const generation = Math.max(0, pointer.highestGeneration ?? 0, ...used) + 1;
+  const next = change(pointer, projections, (g) => ({ live: g.live, building: generation, buildingBy: executionName }));
+  return { pointer: { ...next, highestGeneration: generation }, generation };
+}
+
+/** The generations another (stopped) rebuild was building for these projections: startBuilding replaces them. */
+export function leftBehind(pointer: GenerationPointer, projections: readonly string[], executionName: string): { projection: string; generation: number }[] {
+  return projections.flatMap((projection) => {
+    const g = generationsOf(pointer, projection);
+    return g.building !== undefined && g.buildingBy !== executionName ? [{ projection, generation: g.building }] : [];
+  });
 }
 
 /** Makes the built generation live in one write; the old live one becomes `previous` (still read until retired). */

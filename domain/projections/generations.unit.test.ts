@@ -7,6 +7,7 @@ import {
   readGenerations,
   retirePrevious,
   startBuilding,
+  leftBehind,
   switchTo,
   writeGenerations,
   writeOrder,
@@ -43,6 +44,19 @@ describe('generation pointer', () => {
     const next = startBuilding(building, ['cart-summary'], 'next');
     expect(next.generation).toBe(2);
     expect(() => switchTo(next.pointer, ['cart-summary'], 1)).toThrow(GenerationConflict);
+  });
+
+  it('never hands a generation number out twice, even after the generation that had it was abandoned', () => {
+    const { pointer: building, generation } = startBuilding(INITIAL_POINTER, ['cart-summary'], 'failed');
+    const abandoned = abandonBuilding(building, ['cart-summary'], generation);
+    expect(generationsOf(abandoned, 'cart-summary')).toEqual({ live: 0 });
+    expect(startBuilding(abandoned, ['cart-summary'], 'next').generation).toBe(generation + 1);
+  });
+
+  it('names the generations a stopped rebuild left behind, not the ones of the execution asking', () => {
+    const { pointer } = startBuilding(INITIAL_POINTER, ['cart-summary', 'item-popularity'], 'stopped');
+    expect(leftBehind(pointer, ['cart-summary'], 'next')).toEqual([{ projection: 'cart-summary', generation: 1 }]);
+    expect(leftBehind(pointer, ['cart-summary'], 'stopped')).toEqual([]);
   });
 
   it('whatever the steps, a reader with an older or newer pointer consults the generation that was live and the one after it', () => {

@@ -68,7 +68,8 @@ export async function generations(event: { step: 'prepare' | 'catchUp' | 'switch
       case 'retire':
         return retireGenerations(rebuild, { previous: event.previous ?? {} });
       case 'abandon':
-        return abandonRebuild(rebuild, needsGeneration(request));
+        // Without a generation (PrepareGeneration's answer was lost), what this execution builds is abandoned.
+        return abandonRebuild(rebuild, { ...request, generation: request.generation < 0 ? undefined : request.generation });
     }
   });
   logger.info(`rebuild step ${event.step} done`, { generation: replay.generation, result });
