@@ -48,6 +48,8 @@ const DRAW_COMMAND: { [T in CartCommand['type']]: (random: Random, skus: readonl
   OpenCart: () => ({ type: 'OpenCart' }),
   AddItem: (random, skus) => ({ type: 'AddItem', sku: random.pick(skus), quantity: random.int(1, 3) }),
   RemoveItem: (random, skus) => ({ type: 'RemoveItem', sku: random.pick(skus), ...(random.chance(0.5) ? { quantity: 1 } : {}) }),
+  // 1-3 on skus the cart may lack or already hold at that quantity: setting what a line has decides nothing.
+  SetItemQuantity: (random, skus) => ({ type: 'SetItemQuantity', sku: random.pick(skus), quantity: random.int(1, 3) }),
   CloseCart: () => ({ type: 'CloseCart' }),
 };
 const MIDDLE_COMMANDS = (Object.keys(DRAW_COMMAND) as CartCommand['type'][]).filter((type) => type !== 'OpenCart' && type !== 'CloseCart');
