@@ -58,7 +58,7 @@ const SLICE = { from: 100_001, schedules: 1_500 };
  * generation (which had the newer version) and answer the live one's older version until that write lands.
  * These seeds of the slice show it (with SetItemQuantity among the drawn commands); any other violating seed fails the test.
  */
-const OPEN_READ_AFTER_ABANDON = ['100566', '101118'];
+const OPEN_READ_AFTER_ABANDON = ['100566', '100853', '101118'];
 
 describe('simulation slice', () => {
   test(`${SLICE.schedules} schedules with every fault on keep every invariant`, async () => {
