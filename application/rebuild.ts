@@ -1,4 +1,4 @@
-import { abandonBuilding, generationsOf, leftBehind, retirePrevious, startBuilding, switchTo } from '../domain/projections';
+import { abandonBuilding, forgetRetiring, GenerationConflict, generationsOf, readGenerations, retirePrevious, startBuilding, switchTo, writeGenerations, type GenerationPointer } from '../domain/projections';
 import type { EventStore } from './event-store';
 import { changePointer, POINTER_CACHE_MS, POINTER_USER_TIMEOUT_MS, type GenerationalProjections, type GenerationPointerStore } from './generations';
 import type { ProjectionName } from './projections';
@@ -46,18 +46,67 @@ export async function prepareRebuild(deps: RebuildDeps, request: RebuildRequest)
     }),
   );
   if (Object.keys(leftOver).length > 0) await retireGenerations(deps, { previous: leftOver });
-  let replaced: { projection: string; generation: number }[] = [];
   const generation = await changePointer(deps.pointer, (stored) => {
     const { pointer, generation } = startBuilding(stored, request.projections, request.executionName);
-    replaced = pointer === stored ? [] : leftBehind(stored, request.projections, request.executionName);
     return { pointer, result: generation };
   });
+  // The generations a stopped rebuild left behind (startBuilding moved them to `retiring`, in this attempt or in
+  // one whose answer was lost), and any an abandon did not get to retire: read from the pointer, so a retry finds them.
+  const retiring = retiringOf(await deps.pointer.read(), request.projections);
   // From here on every consumer writes the new generation too, so nothing the archive misses is left out; and no
   // write begun with the pointer from before (which knew nothing of the new generation) is still in flight.
   await deps.sleep(POINTER_SETTLE_MS);
-  // A generation a stopped rebuild left behind is no longer written (its number is never handed out again).
-  for (const { projection, generation: old } of replaced) await deps.deleteGeneration(projection as ProjectionName, old);
+  // No write into the retiring generations is in flight any more either (their numbers are never handed out again).
+  await retireAbandoned(deps, request.projections, retiring);
   return { generation };
+}
+
+/** The generations the pointer keeps in `retiring` for these projections. */
+function retiringOf(pointer: GenerationPointer, projections: readonly ProjectionName[]): number[] {
+  return [...new Set(projections.flatMap((name) => generationsOf(pointer, name).retiring ?? []))];
+}
+
+/**
+ * Retires generations no longer written (abandoned, or replaced by the next rebuild); the caller has waited
+ * POINTER_SETTLE_MS since they stopped being written, so their rows are final. One of them may hold a cart at a
+ * newer version than the live generation (the replay got ahead of a lagging or stalled live consumer): dropping
+ * it from the read set then would make a read go backwards. So first the generations the consumers write (the
+ * building one, then the live one, as they do) are caught up from the event store with every cart the retiring
+ * generation holds, then readers stop consulting it, and only after they all have are its rows deleted. Each part
+ * is idempotent: a retry catches up what is still behind, forgets what is still named, deletes what is left.
+ */
+async function retireAbandoned(deps: RebuildDeps, projections: readonly ProjectionName[], generations: readonly number[]): Promise<number> {
+  if (generations.length === 0) return 0;
+  if (projections.includes('cart-summary')) {
+    for (const generation of generations) await catchUpWrittenGenerations(deps, projections, generation);
+  }
+  await changePointer(deps.pointer, (stored) => ({ pointer: forgetRetiring(stored, projections, generations), result: undefined }));
+  await deps.sleep(POINTER_SETTLE_MS);
+  return deleteUnread(deps, projections, generations);
+}
+
+/** Deletes the rows of these generations, never of one the pointer names (a switch to it went through before its rebuild failed). */
+async function deleteUnread(deps: RebuildDeps, projections: readonly ProjectionName[], generations: readonly number[]): Promise<number> {
+  const stored = await deps.pointer.read();
+  let deleted = 0;
+  for (const name of projections) {
+    for (const generation of generations) {
+      if (!readGenerations(generationsOf(stored, name)).includes(generation)) deleted += await deps.deleteGeneration(name, generation);
+    }
+  }
+  return deleted;
+}
+
+/** Brings the generations the consumers write up to every cart `reference` holds, or throws (the step is retried). */
+async function catchUpWrittenGenerations(deps: RebuildDeps, projections: readonly ProjectionName[], reference: number): Promise<void> {
+  for (let pass = 1; pass <= MAX_CATCH_UP_PASSES; pass++) {
+    let lagging = 0;
+    for (const target of writeGenerations(generationsOf(await deps.pointer.read(), 'cart-summary'))) {
+      if (target !== reference) lagging += (await catchUpPass(deps, projections, { reference, target })).carts;
+    }
+    if (lagging === 0) return;
+  }
+  throw new GenerationConflict(`the written generations still lag generation ${reference} after ${MAX_CATCH_UP_PASSES} passes`);
 }
 
 /** Lagging carts caught up together: their events go to the projections in one call (packed transactions). */
@@ -80,7 +129,8 @@ export async function catchUpRebuild(deps: RebuildDeps, request: RebuildRequest 
   let carts = 0;
   let caughtUp = 0;
   for (let pass = 1; ; pass++) {
-    const done = await catchUpPass(deps, request);
+    const live = generationsOf(await deps.pointer.read(), 'cart-summary').live;
+    const done = await catchUpPass(deps, request.projections, { reference: live, target: request.generation });
     carts += done.carts;
     caughtUp += done.caughtUp;
     // Judged once, a cart could be level only because its live write was still in flight: the pass is repeated
@@ -92,20 +142,19 @@ export async function catchUpRebuild(deps: RebuildDeps, request: RebuildRequest 
 /** Passes of a catch-up at most: the consumers keep writing both generations, so the last pass finds few carts. */
 const MAX_CATCH_UP_PASSES = 5;
 
-async function catchUpPass(deps: RebuildDeps, request: RebuildRequest & { generation: number }): Promise<{ carts: number; caughtUp: number }> {
-  const stored = await deps.pointer.read();
-  const live = generationsOf(stored, 'cart-summary').live;
-  const rebuildsSummaries = request.projections.includes('cart-summary');
-  const versions = await deps.cartVersions(rebuildsSummaries ? [live, request.generation] : [live]);
-  const liveVersions = versions.get(live) ?? new Map<string, number>();
-  const newVersions = (rebuildsSummaries ? versions.get(request.generation) : undefined) ?? new Map<string, number>();
-  const lagging = [...liveVersions].filter(([cartId, version]) => (newVersions.get(cartId) ?? 0) < version).map(([cartId]) => cartId);
+/** One pass bringing `target` up to every cart `reference` holds at a higher version (by cart-summary). */
+async function catchUpPass(deps: RebuildDeps, projections: readonly ProjectionName[], { reference, target: generation }: { reference: number; target: number }): Promise<{ carts: number; caughtUp: number }> {
+  const rebuildsSummaries = projections.includes('cart-summary');
+  const versions = await deps.cartVersions(rebuildsSummaries ? [reference, generation] : [reference]);
+  const referenceVersions = versions.get(reference) ?? new Map<string, number>();
+  const newVersions = (rebuildsSummaries ? versions.get(generation) : undefined) ?? new Map<string, number>();
+  const lagging = [...referenceVersions].filter(([cartId, version]) => (newVersions.get(cartId) ?? 0) < version).map(([cartId]) => cartId);
   const batches: string[][] = [];
   for (let i = 0; i < lagging.length; i += CATCH_UP_BATCH) batches.push(lagging.slice(i, i + CATCH_UP_BATCH));
-  const target = deps.projections.of(request.generation);
+  const target = deps.projections.of(generation);
   // Lagging is judged by cart-summary alone, so it is written last, once the batch is in every other projection:
   // a cart whose other projections failed stays lagging for the retry (which skips what they already have).
-  const others = request.projections.filter((name) => name !== 'cart-summary');
+  const others = projections.filter((name) => name !== 'cart-summary');
   const writeOrder = [...(others.length > 0 ? [others] : []), ...(rebuildsSummaries ? [['cart-summary' as const]] : [])];
   let caughtUp = 0;
   await mapLimit(batches, BATCHES_IN_FLIGHT, async (batch) => {
@@ -160,12 +209,11 @@ export async function abandonRebuild(deps: RebuildDeps, request: RebuildRequest 
     return { pointer: building ? abandonBuilding(stored, request.projections, generation!) : stored, result: undefined };
   });
   if (generation === undefined) return { abandoned: null, deleted: 0 };
+  // Still named in `retiring` (this attempt's change, a lost answer's, or an earlier attempt that died): retired
+  // below. No longer named: an earlier attempt forgot it already (more than a settle ago once this wait is over).
+  const stillRetiring = retiringOf(await deps.pointer.read(), request.projections).includes(generation);
+  // No write begun with a pointer under which the consumers still wrote it is in flight after this.
   await deps.sleep(POINTER_SETTLE_MS);
-  const stored = await deps.pointer.read();
-  let deleted = 0;
-  for (const name of request.projections) {
-    // Never the generation that serves (a switch that went through before the failure was caught).
-    if (generationsOf(stored, name).live !== generation) deleted += await deps.deleteGeneration(name, generation);
-  }
-  return { abandoned: generation, deleted };
+  if (stillRetiring) return { abandoned: generation, deleted: await retireAbandoned(deps, request.projections, [generation]) };
+  return { abandoned: generation, deleted: await deleteUnread(deps, request.projections, [generation]) };
 }

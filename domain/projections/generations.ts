@@ -16,6 +16,13 @@ export interface ProjectionGenerations {
   /** Set while the rebuild that builds `building` runs (its execution name), so another rebuild cannot take it over. */
   readonly buildingBy?: string;
   readonly previous?: number;
+  /**
+   * Generations no longer written (an abandoned rebuild's, or one a stopped rebuild left behind and the next one
+   * replaced) but still read: one may hold a cart at a newer version than the live generation (the replay got
+   * ahead of a lagging live consumer). Each leaves the read set only once the live generation has caught up with
+   * it (forgetRetiring), and its rows are deleted only after that.
+   */
+  readonly retiring?: readonly number[];
 }
 
 export interface GenerationPointer {
@@ -45,7 +52,12 @@ export function generationKeyPrefix(generation: number): string {
 
 /** The generations a reader consults (live first), keeping the highest version it finds. */
 export function readGenerations(g: ProjectionGenerations): number[] {
-  return [...new Set([g.live, ...(g.building === undefined ? [] : [g.building]), ...(g.previous === undefined ? [] : [g.previous])])];
+  return [...new Set([g.live, ...(g.building === undefined ? [] : [g.building]), ...(g.previous === undefined ? [] : [g.previous]), ...(g.retiring ?? [])])];
+}
+
+/** The `retiring` field of generations, absent when empty. */
+function retiringField(retiring: readonly number[]): Pick<ProjectionGenerations, 'retiring'> {
+  return retiring.length === 0 ? {} : { retiring: [...new Set(retiring)] };
 }
 
 /** The generations a live consumer writes, in order: the building one before the live one. */
@@ -75,13 +87,19 @@ export function startBuilding(pointer: GenerationPointer, projections: readonly 
     const g = generationsOf(pointer, name);
     if (g.previous !== undefined) throw new GenerationConflict(`${name}: generation ${g.previous} is not retired yet; a new rebuild can start once it is`);
   }
-  const used = Object.values(pointer.projections).flatMap((g) => [g.live, g.building ?? 0, g.previous ?? 0]);
+  const used = Object.values(pointer.projections).flatMap((g) => [g.live, g.building ?? 0, g.previous ?? 0, ...(g.retiring ?? [])]);
   const generation = Math.max(0, pointer.highestGeneration ?? 0, ...used) + 1;
-  const next = change(pointer, projections, (g) => ({ live: g.live, building: generation, buildingBy: executionName }));
+  // A replaced generation is still read (it may be ahead of the live one) until it is retired.
+  const next = change(pointer, projections, (g) => ({
+    live: g.live,
+    building: generation,
+    buildingBy: executionName,
+    ...retiringField([...(g.retiring ?? []), ...(g.building === undefined ? [] : [g.building])]),
+  }));
   return { pointer: { ...next, highestGeneration: generation }, generation };
 }
 
-/** The generations another (stopped) rebuild was building for these projections: startBuilding replaces them. */
+/** The generations another (stopped) rebuild was building for these projections: startBuilding moves them to `retiring`. */
 export function leftBehind(pointer: GenerationPointer, projections: readonly string[], executionName: string): { projection: string; generation: number }[] {
   return projections.flatMap((projection) => {
     const g = generationsOf(pointer, projection);
@@ -96,17 +114,33 @@ export function switchTo(pointer: GenerationPointer, projections: readonly strin
     if (g.live === generation) continue; // a retried switch
     if (g.building !== generation) throw new GenerationConflict(`${name}: generation ${generation} is not being built (pointer: ${JSON.stringify(g)})`);
   }
-  return change(pointer, projections, (g) => (g.live === generation ? g : { live: generation, previous: g.live }));
+  return change(pointer, projections, (g) => (g.live === generation ? g : { live: generation, previous: g.live, ...retiringField(g.retiring ?? []) }));
 }
 
-/** A failed rebuild: the live generation keeps serving, the consumers stop writing the abandoned one. */
+/** A failed rebuild: the live generation keeps serving, the consumers stop writing the abandoned one (still read: `retiring`). */
 export function abandonBuilding(pointer: GenerationPointer, projections: readonly string[], generation: number): GenerationPointer {
-  return change(pointer, projections, (g) => (g.building === generation ? { live: g.live, ...(g.previous === undefined ? {} : { previous: g.previous }) } : g));
+  return change(pointer, projections, (g) =>
+    g.building === generation ? { live: g.live, ...(g.previous === undefined ? {} : { previous: g.previous }), ...retiringField([...(g.retiring ?? []), generation]) } : g,
+  );
+}
+
+/** The live generation has caught up with these retiring generations: readers stop consulting them (their rows go next). */
+export function forgetRetiring(pointer: GenerationPointer, projections: readonly string[], generations: readonly number[]): GenerationPointer {
+  if (!projections.some((name) => generationsOf(pointer, name).retiring?.some((r) => generations.includes(r)))) return pointer;
+  return change(pointer, projections, (g) => {
+    if (g.retiring === undefined) return g;
+    const { retiring, ...rest } = g;
+    return { ...rest, ...retiringField(retiring.filter((r) => !generations.includes(r))) };
+  });
 }
 
 /** After the retirement delay: readers stop consulting the previous generation (its rows are deleted next). */
 export function retirePrevious(pointer: GenerationPointer, projections: readonly string[]): GenerationPointer {
-  return change(pointer, projections, (g) => ({ live: g.live, ...(g.building === undefined ? {} : { building: g.building, ...(g.buildingBy ? { buildingBy: g.buildingBy } : {}) }) }));
+  return change(pointer, projections, (g) => ({
+    live: g.live,
+    ...(g.building === undefined ? {} : { building: g.building, ...(g.buildingBy ? { buildingBy: g.buildingBy } : {}) }),
+    ...retiringField(g.retiring ?? []),
+  }));
 }
 
 /** The order a live consumer writes in: every building generation first, then the live ones. */
