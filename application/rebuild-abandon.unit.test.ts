@@ -15,6 +15,7 @@ function depsOver(pointer: GenerationPointerStore, deleted: string[]): RebuildDe
   return {
     pointer,
     sleep: async () => undefined,
+    cartVersions: async () => new Map(),
     deleteGeneration: async (projection: string, generation: number) => (deleted.push(`${projection}#${generation}`), 1),
   } as unknown as RebuildDeps;
 }

@@ -149,6 +149,7 @@ async function catchUpPass(deps: RebuildDeps, projections: readonly ProjectionNa
   const referenceVersions = versions.get(reference) ?? new Map<string, number>();
   const newVersions = (rebuildsSummaries ? versions.get(generation) : undefined) ?? new Map<string, number>();
   const lagging = [...referenceVersions].filter(([cartId, version]) => (newVersions.get(cartId) ?? 0) < version).map(([cartId]) => cartId);
+  if (lagging.length === 0) return { carts: 0, caughtUp: 0 };
   const batches: string[][] = [];
   for (let i = 0; i < lagging.length; i += CATCH_UP_BATCH) batches.push(lagging.slice(i, i + CATCH_UP_BATCH));
   const target = deps.projections.of(generation);

@@ -1,6 +1,6 @@
 import { decide, evolve, initialCartState, type CartCommand, type CartState } from '../domain/cart';
 import type { EventEnvelope } from '../domain/events';
-import { generationsOf, INITIAL_POINTER, startBuilding, switchTo, type GenerationPointer } from '../domain/projections';
+import { abandonBuilding, generationsOf, INITIAL_POINTER, readGenerations, startBuilding, switchTo, type GenerationPointer } from '../domain/projections';
 import { stampEvents } from './cart-commands';
 import { CachedGenerationPointer, GenerationalProjections, POINTER_CACHE_MS, POINTER_USER_TIMEOUT_MS, type GenerationPointerStore } from './generations';
 import { InMemoryEventStore } from './in-memory-event-store';
@@ -20,22 +20,25 @@ function pointerStore(initial: GenerationPointer): GenerationPointerStore & { st
 describe('prepareRebuild', () => {
   it('waits out the longest invocation of a pointer user before the new generation is relied on', async () => {
     const slept: number[] = [];
-    const deps = { pointer: pointerStore(INITIAL_POINTER), sleep: async (ms: number) => void slept.push(ms), deleteGeneration: async () => 0 } as unknown as RebuildDeps;
+    const deps = { pointer: pointerStore(INITIAL_POINTER), sleep: async (ms: number) => void slept.push(ms), deleteGeneration: async () => 0, cartVersions: async () => new Map() } as unknown as RebuildDeps;
     await prepareRebuild(deps, { projections: ['cart-summary'], executionName: 'run' });
     expect(slept).toEqual([POINTER_SETTLE_MS]);
     expect(POINTER_SETTLE_MS).toBeGreaterThan(POINTER_USER_TIMEOUT_MS + POINTER_CACHE_MS);
   });
 
-  it('deletes the rows of a generation a stopped rebuild left behind, once no consumer writes it any more', async () => {
+  it('deletes the rows of a generation a stopped rebuild left behind, once no consumer writes it and no reader consults it any more', async () => {
     const pointer = pointerStore(startBuilding(INITIAL_POINTER, ['cart-summary'], 'stopped').pointer);
     const events: string[] = [];
     const deps = {
       pointer,
-      sleep: async () => void events.push('settle'),
+      sleep: async () => void events.push(`settle (reads ${readGenerations(generationsOf(pointer.stored(), 'cart-summary')).join(',')})`),
+      cartVersions: async (generations: number[]) => (events.push(`compare g${generations.join(',g')}`), new Map()),
       deleteGeneration: async (projection: string, generation: number) => (events.push(`delete ${projection}#${generation}`), 1),
     } as unknown as RebuildDeps;
     expect(await prepareRebuild(deps, { projections: ['cart-summary'], executionName: 'next' })).toEqual({ generation: 2 });
-    expect(events).toEqual(['settle', 'delete cart-summary#1']);
+    // The replaced generation 1 is read until the written ones (2, being built, and 0, live) have every cart it has.
+    expect(events).toEqual(['settle (reads 0,2,1)', 'compare g1,g2', 'compare g1,g0', 'settle (reads 0,2)', 'delete cart-summary#1']);
+    expect(generationsOf(pointer.stored(), 'cart-summary')).toEqual({ live: 0, building: 2, buildingBy: 'next' });
   });
 });
 
@@ -43,7 +46,7 @@ describe('abandonRebuild', () => {
   it('without a generation (PrepareGeneration answered nothing) abandons the one its execution builds', async () => {
     const pointer = pointerStore(startBuilding(INITIAL_POINTER, ['cart-summary'], 'lost-answer').pointer);
     const deleted: string[] = [];
-    const deps = { pointer, sleep: async () => undefined, deleteGeneration: async (p: string, g: number) => (deleted.push(`${p}#${g}`), 1) } as unknown as RebuildDeps;
+    const deps = { pointer, sleep: async () => undefined, cartVersions: async () => new Map(), deleteGeneration: async (p: string, g: number) => (deleted.push(`${p}#${g}`), 1) } as unknown as RebuildDeps;
     expect(await abandonRebuild(deps, { projections: ['cart-summary'], executionName: 'lost-answer' })).toEqual({ abandoned: 1, deleted: 1 });
     expect(generationsOf(pointer.stored(), 'cart-summary')).toEqual({ live: 0 });
     expect(deleted).toEqual(['cart-summary#1']);
@@ -169,5 +172,57 @@ describe('catchUpRebuild', () => {
     expect(retried.carts).toBeGreaterThan(0);
     expect(retried.carts).toBeLessThan(world.lagging);
     world.expectCaughtUp();
+  });
+});
+
+describe('abandonRebuild of a generation ahead of the live one', () => {
+  /** Generation 1 has every cart whole (the replay); the live generation 0 only their first event (a lagging consumer). */
+  async function aheadWorld(options: { eventStoreDown?: boolean } = {}) {
+    const histories = Array.from({ length: 5 }, (_, i) => cartHistory(`cart-${i}`, SKUS));
+    const store = new InMemoryEventStore();
+    store.seed(histories.flat());
+    const tables = new Map([0, 1].map((g) => [g, { summary: new InMemoryCartSummaryTable(), popularity: new InMemoryItemPopularityTable() }]));
+    const projectionsOf = new Map([...tables].map(([g, t]) => [g, new CartProjections([t.summary, t.popularity], store)]));
+    await projectionsOf.get(0)!.apply(histories.map((events) => events[0]!));
+    await projectionsOf.get(1)!.apply(histories.flat());
+    const pointer = pointerStore(startBuilding(INITIAL_POINTER, NAMES, 'rebuild').pointer);
+    const steps: string[] = [];
+    const deps: RebuildDeps = {
+      pointer,
+      projections: new GenerationalProjections(new CachedGenerationPointer(pointer), (g) => projectionsOf.get(g)!, NAMES),
+      eventStore: {
+        readStream: async (cartId, after) => {
+          if (options.eventStoreDown) throw new Error('event store unavailable');
+          return store.readStream(cartId, after);
+        },
+      },
+      cartVersions: async (generations) => new Map(generations.map((g) => [g, new Map([...tables.get(g)!.summary.cursors].map(([cartId, cursor]) => [cartId, cursor.version]))])),
+      deleteGeneration: async (projection, g) => (steps.push(`delete ${projection}#${g} (reads ${readGenerations(generationsOf(pointer.stored(), projection)).join(',')})`), 1),
+      sleep: async () => undefined,
+    };
+    return { deps, tables, pointer, steps };
+  }
+
+  it('keeps reading it until the live generation has every cart at its version, then deletes it', async () => {
+    const { deps, tables, pointer, steps } = await aheadWorld();
+    expect(await abandonRebuild(deps, { ...request })).toEqual({ abandoned: 1, deleted: 2 });
+    expect(tables.get(0)!.summary.summaries()).toEqual(tables.get(1)!.summary.summaries());
+    expect(steps).toEqual(['delete cart-summary#1 (reads 0)', 'delete item-popularity#1 (reads 0)']);
+    expect(generationsOf(pointer.stored(), 'cart-summary')).toEqual({ live: 0 });
+  });
+
+  it('when the live generation cannot be caught up, the generation stays in the read set and its rows stay', async () => {
+    const { deps, pointer, steps } = await aheadWorld({ eventStoreDown: true });
+    await expect(abandonRebuild(deps, { ...request })).rejects.toThrow('event store unavailable');
+    expect(generationsOf(pointer.stored(), 'cart-summary')).toEqual({ live: 0, retiring: [1] });
+    expect(steps).toEqual([]);
+  });
+
+  it('a retry after the pointer change was applied and its answer lost retires it all the same', async () => {
+    const { deps, pointer, steps } = await aheadWorld();
+    await pointer.write(abandonBuilding(pointer.stored(), NAMES, 1), pointer.stored().revision);
+    expect(await abandonRebuild(deps, { ...request })).toEqual({ abandoned: 1, deleted: 2 });
+    expect(steps).toHaveLength(2);
+    expect(generationsOf(pointer.stored(), 'item-popularity')).toEqual({ live: 0 });
   });
 });

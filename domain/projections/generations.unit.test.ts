@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   abandonBuilding,
+  forgetRetiring,
   GenerationConflict,
   generationsOf,
   INITIAL_POINTER,
@@ -39,17 +40,25 @@ describe('generation pointer', () => {
 
   it('an abandoned rebuild leaves the live generation as it was; a stopped one is taken over by the next', () => {
     const { pointer: building } = startBuilding(INITIAL_POINTER, ['cart-summary'], 'stopped');
-    expect(generationsOf(abandonBuilding(building, ['cart-summary'], 1), 'cart-summary')).toEqual({ live: 0 });
+    // Still read (it may be ahead of the live one) until forgetRetiring, which the rebuild calls once the live one caught up.
+    const abandonedOne = abandonBuilding(building, ['cart-summary'], 1);
+    expect(generationsOf(abandonedOne, 'cart-summary')).toEqual({ live: 0, retiring: [1] });
+    expect(readGenerations(generationsOf(abandonedOne, 'cart-summary'))).toEqual([0, 1]);
+    expect(generationsOf(forgetRetiring(abandonedOne, ['cart-summary'], [1]), 'cart-summary')).toEqual({ live: 0 });
+    expect(forgetRetiring(forgetRetiring(abandonedOne, ['cart-summary'], [1]), ['cart-summary'], [1]).revision).toBe(abandonedOne.revision + 1);
     expect(generationsOf(building, 'item-popularity')).toEqual({ live: 0 });
     const next = startBuilding(building, ['cart-summary'], 'next');
     expect(next.generation).toBe(2);
+    expect(generationsOf(next.pointer, 'cart-summary')).toEqual({ live: 0, building: 2, buildingBy: 'next', retiring: [1] });
+    expect(generationsOf(switchTo(next.pointer, ['cart-summary'], 2), 'cart-summary')).toEqual({ live: 2, previous: 0, retiring: [1] });
     expect(() => switchTo(next.pointer, ['cart-summary'], 1)).toThrow(GenerationConflict);
   });
 
   it('never hands a generation number out twice, even after the generation that had it was abandoned', () => {
     const { pointer: building, generation } = startBuilding(INITIAL_POINTER, ['cart-summary'], 'failed');
     const abandoned = abandonBuilding(building, ['cart-summary'], generation);
-    expect(generationsOf(abandoned, 'cart-summary')).toEqual({ live: 0 });
+    expect(generationsOf(abandoned, 'cart-summary')).toEqual({ live: 0, retiring: [generation] });
+    expect(startBuilding(forgetRetiring(abandoned, ['cart-summary'], [generation]), ['cart-summary'], 'other').generation).toBe(generation + 1);
     expect(startBuilding(abandoned, ['cart-summary'], 'next').generation).toBe(generation + 1);
   });
 
