@@ -221,6 +221,11 @@ describe('blue/green rebuild grants', () => {
     for (const name of ['PrepareGeneration', 'RetireGeneration', 'AbandonFailedRebuild', 'AbandonRebuildAfterError']) {
       expect(states[name]!.TimeoutSeconds! * 1000).toBeGreaterThan(2 * POINTER_SETTLE_MS);
     }
+    // A prepare may retire a left-over previous generation (one settle), wait its own settle, catch the written
+    // generations up with a replaced one and wait again before deleting it; an abandon waits twice around its catch-up.
+    for (const name of ['PrepareGeneration', 'AbandonFailedRebuild', 'AbandonRebuildAfterError']) {
+      expect(states[name]!.TimeoutSeconds! * 1000).toBeGreaterThan(5 * POINTER_SETTLE_MS);
+    }
   });
 
   test('the read API reads the pointer and every generation with GetItem and writes nothing', () => {

@@ -28,6 +28,9 @@ const BUG_2_SEEDS = {
   35: 'a read answers v0 after v2 (the old generation deleted under a reader still using it)',
   273: 'a read answers v0 after v2 (the old generation deleted under a reader still using it)',
   311: 'a read answers v0 after v3 (the old generation deleted under a reader still using it)',
+  100566: "rebuild-1's g1 has cart1 v4, the lagging live g0 v2; rebuild-1 is stopped, rebuild-2's prepare replaces g1: reads answered v2 after v4",
+  100853: 'a read went backwards: a generation ahead of the live one left the read set when its rebuild was stopped or abandoned',
+  101118: 'a read went backwards: a generation ahead of the live one left the read set when its rebuild was stopped or abandoned',
 };
 
 describe('simulation regression seeds', () => {
@@ -52,14 +55,6 @@ describe('simulation regression seeds', () => {
 // 2-core machine, so the slice is 1,500 until a schedule gets cheaper (docs/simulation.md).
 const SLICE = { from: 100_001, schedules: 1_500 };
 
-/**
- * Open finding (not fixed yet, docs/simulation.md): a consumer writes the building generation before the live one;
- * when a rebuild is abandoned while a live write is still on its way, readers stop consulting the building
- * generation (which had the newer version) and answer the live one's older version until that write lands.
- * These seeds of the slice show it (with SetItemQuantity among the drawn commands); any other violating seed fails the test.
- */
-const OPEN_READ_AFTER_ABANDON = ['100566', '100853', '101118'];
-
 describe('simulation slice', () => {
   test(`${SLICE.schedules} schedules with every fault on keep every invariant`, async () => {
     const violating: string[] = [];
@@ -68,7 +63,7 @@ describe('simulation slice', () => {
       const result = await runSchedule(seed);
       if (result.faults.rate > 0) faulty++;
       const found = broken(result);
-      if (found.length > 0 && !(OPEN_READ_AFTER_ABANDON.includes(String(seed)) && found.every((v) => v.startsWith('read went backwards')))) {
+      if (found.length > 0) {
         violating.push(`seed ${seed}: ${found.join('; ')} (replay: SIM_SEED=${seed} npm run simulate)`);
       }
     }
