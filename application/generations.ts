@@ -119,7 +119,7 @@ export interface GenerationReadModels {
 
 /**
  * The read API across generations: a cart is read from every generation the pointer names (live, building,
- * previous: in parallel) and the highest version wins. Every generation only moves forward and holds only states
+ * previous, retiring: in parallel) and the highest version wins. Every generation only moves forward and holds only states
  * the cart really had, so the answer never goes backwards and never misses a cart the live generation has,
  * whether this process still uses the pointer from before a switch or already the one after it. The ranking
  * comes from the live generation.

@@ -2,7 +2,8 @@
  * Generations of a read model (blue/green rebuilds). A projection's rows live under a generation: generation 0 is
  * the unprefixed rows every stack starts with; generation N > 0 keeps its rows in the same table under the key
  * prefix `#gen<N>#`, so no table is created at run time. One pointer says, per projection, which generation is
- * live, which one a rebuild is building and which one was live before the last switch (kept until retired).
+ * live, which one a rebuild is building, which one was live before the last switch (kept until retired), and which
+ * ones a rebuild abandoned or replaced (`retiring`: read until the live one has caught up with them).
  *
  * Readers answer from every generation the pointer names and keep the highest cart version: each generation only
  * ever moves forward, and a higher version is always a later state of the same cart, so the answer never goes

@@ -69,7 +69,7 @@ describe('generation pointer', () => {
   });
 
   it('whatever the steps, a reader with an older or newer pointer consults the generation that was live and the one after it', () => {
-    const step = fc.constantFrom('start', 'switch', 'retire', 'abandon');
+    const step = fc.constantFrom('start', 'switch', 'retire', 'abandon', 'forget');
     fc.assert(
       fc.property(fc.array(step, { maxLength: 12 }), (steps) => {
         let pointer = INITIAL_POINTER;
@@ -81,6 +81,7 @@ describe('generation pointer', () => {
             if (kind === 'switch' && g.building !== undefined) pointer = switchTo(before, ['cart-summary'], g.building);
             if (kind === 'retire') pointer = retirePrevious(before, ['cart-summary']);
             if (kind === 'abandon' && g.building !== undefined) pointer = abandonBuilding(before, ['cart-summary'], g.building);
+            if (kind === 'forget') pointer = forgetRetiring(before, ['cart-summary'], g.retiring ?? []);
           } catch (error) {
             if (!(error instanceof GenerationConflict)) throw error;
           }
@@ -91,6 +92,8 @@ describe('generation pointer', () => {
           const after = generationsOf(pointer, 'cart-summary');
           if (after.live !== g.live) expect(oldReads).toContain(after.live);
           expect(newReads).toContain(after.live);
+          // A generation leaves the read set only by retirement (previous) or forgetRetiring, never by an abandon or a new start.
+          if (kind === 'abandon' || kind === 'start') expect(newReads).toEqual(expect.arrayContaining(oldReads));
           // Writers always write the live generation, and the building one before it.
           expect(writeGenerations(after).at(-1)).toBe(after.live);
         }
