@@ -31,6 +31,7 @@ import type { AnyHandler } from '../local/lambda/invoke';
 import { compileStateMachine } from '../local/stepfunctions/compile';
 import { LocalStepFunctions } from '../local/stepfunctions/runtime';
 import { createStepFunctionsApi } from '../local/stepfunctions/server';
+import { logger } from '../lambdas/observability';
 import type { LambdaName } from '../lambdas/registry';
 import { readAllKinesisEvents } from './support/cdc-kinesis';
 
@@ -270,7 +271,11 @@ describe('failure handling of the state machines, with a fault injected into one
       if (event.segment === 1) throw new Error('the scan of segment 1 failed');
       return real(event, context);
     });
-    const execution = await runInProcess(api, 'backfill', { segments: 2, dryRun: true });
+    // The summary step's ERROR line goes to a captured logger, not the test run's output: asserted below.
+    const logged: unknown[][] = [];
+    const spy = jest.spyOn(logger, 'error').mockImplementation((...line: unknown[]) => void logged.push(line));
+    const execution = await runInProcess(api, 'backfill', { segments: 2, dryRun: true }).finally(() => spy.mockRestore());
+    expect(logged).toEqual([['backfill failed', { cause: expect.stringContaining('1 Scan segment(s) failed') }]]);
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('BackfillFailed');
     const report = JSON.parse(execution.cause!);
