@@ -1,6 +1,6 @@
 import { isFresh, readHeartbeat } from '../local/process/heartbeat';
 import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
-import { api, testStack } from './support/local-stack';
+import { api, retriedCommand, testStack } from './support/local-stack';
 
 jest.setTimeout(240_000);
 
@@ -11,11 +11,12 @@ function commandsInBackground() {
   let running = true;
   const versions = new Map<string, number>();
   const loops = [...Array(CARTS)].map(async () => {
-    const opened = await api('POST', '/carts');
+    const opened = await retriedCommand('POST', '/carts');
     const cartId = opened.body.cartId as string;
     versions.set(cartId, opened.body.version);
     for (let step = 0; running; step++) {
-      const response = await api('POST', `/carts/${cartId}/items`, { body: { sku: `SKU-${step % 5}`, quantity: 1 } });
+      // A 503 (the event store late under chaos's stalls) is retried with the same key, as a client would.
+      const response = await retriedCommand('POST', `/carts/${cartId}/items`, { sku: `SKU-${step % 5}`, quantity: 1 });
       if (response.status !== 201 && response.status !== 200) throw new Error(`command failed: ${response.status} ${JSON.stringify(response.body)}`);
       versions.set(cartId, response.body.version);
     }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeStreamSummaryCommand, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
@@ -6,7 +5,7 @@ import { kinesisClient } from '../adapters/aws-clients';
 import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
 import { awaitConvergence, expectDownstreamPromises } from './reliability/support/pipeline-audit';
 import { eventually } from './support/consumers';
-import { api } from './support/local-stack';
+import { api, retriedCommand } from './support/local-stack';
 
 /**
  * Resharding while commands flow (docs/scaling.md, "Resharding"): the events stream's shard is split in two with
@@ -97,15 +96,7 @@ describe('splitting the events stream shard while commands flow', () => {
   });
 });
 
-/**
- * A command as a careful client sends it: with an Idempotency-Key, retried with the same key after a 503 (the API
- * answers so when the event store is slow, as on a loaded machine), so each command is applied once.
- */
+/** A command as a careful client sends it (retriedCommand): applied once, whatever the answers were. */
 async function command(method: string, path: string, body?: unknown): Promise<number> {
-  const headers = { 'idempotency-key': randomUUID() };
-  for (let attempt = 1; ; attempt++) {
-    const response = await api(method, path, { headers, ...(body === undefined ? {} : { body }) });
-    if (response.status !== 503 || attempt === 20) return response.status;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+  return (await retriedCommand(method, path, body)).status;
 }

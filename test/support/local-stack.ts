@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { loadLocalConfig, endpointOf, type LocalConfig } from '../../local/config';
 
 /** The stack that global-setup started for this run. */
@@ -23,4 +24,21 @@ export async function api<T = any>(method: string, path: string, options: { body
   const response = await fetch(`${testStack().apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/**
+ * A write as a careful client sends it (docs/api.md): with an Idempotency-Key, and again with the same key after
+ * Retry-After when the API answers 503 (the event store did not answer within the API's budget: a loaded machine,
+ * chaos's stalls), or 409 IDEMPOTENT_REQUEST_IN_PROGRESS while that first attempt still runs, so the command is
+ * applied at most once whatever the answers were.
+ */
+export async function retriedCommand<T = any>(method: string, path: string, body?: unknown, attempts = 20): Promise<ApiResponse<T>> {
+  const headers = { 'idempotency-key': randomUUID() };
+  for (let attempt = 1; ; attempt++) {
+    const response = await api<T>(method, path, { headers, ...(body === undefined ? {} : { body }) });
+    // 409 IDEMPOTENT_REQUEST_IN_PROGRESS: the first attempt, answered 503 at the deadline, is still running.
+    const inProgress = response.status === 409 && (response.body as { error?: { code?: string } })?.error?.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS';
+    if ((response.status !== 503 && !inProgress) || attempt === attempts) return response;
+    await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1000));
+  }
 }
