@@ -209,10 +209,11 @@ describe('the operations console in a real browser', () => {
     await rowOf(batch.startSequenceNumber).getByRole('button', { name: /^Redrive letter/ }).click();
     await page.locator('#redrive-outcome').filter({ hasText: '1 letter(s) redriven, 0 kept.' }).waitFor();
     await rowOf(batch.startSequenceNumber).waitFor({ state: 'detached' });
-    // Back through the Pipe's target: each of the cart's events is in Kinesis once more, a duplicate that consumers skip.
+    // Back through the Pipe's target: each of the cart's events is in Kinesis again, a duplicate that consumers skip
+    // (at least once more: under chaos a PutRecords answered 500 after it was applied is sent again by the SDK).
     await until(
       async () => [...(await copiesOf())].map(([eventId, copies]) => copies - copiesBefore.get(eventId)!),
-      (added) => added.length === 3 && added.every((n) => n === 1),
+      (added) => added.length === 3 && added.every((n) => n >= 1),
     );
     // The read model saw the copies and applied each event once: the cart is as its three events made it.
     const readModel = await until(
