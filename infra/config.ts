@@ -68,9 +68,23 @@ export const DeploymentConfigSchema = z
     alarmKinesisWriteThrottlesPerFiveMinutes: positiveInt(1),
     alarmArchiveFreshnessSeconds: positiveInt(900),
     alarmArchiveSourceLagMs: positiveInt(900_000),
+    /**
+     * How often the pipeline canary (lambdas/canary) runs: an EventBridge Scheduler rate expression such as
+     * `rate(5 minutes)` (the default) or `rate(1 hour)`, or `off` for no schedule and no canary alarm. Unset with
+     * apiAuthorization "jwt": off, since the canary signs its API calls with its IAM role.
+     */
+    canarySchedule: z
+      .string()
+      .refine((value) => value === 'off' || parseRateExpression(value) !== undefined, {
+        error: 'canarySchedule must be "off" or a rate expression such as "rate(5 minutes)" (a whole number of minutes, hours or days; singular unit for 1)',
+      })
+      .optional(),
   })
   .refine((config) => config.apiAuthorization !== 'jwt' || (config.jwtIssuer && config.jwtAudience), {
     error: 'apiAuthorization "jwt" needs the context values jwtIssuer and jwtAudience',
+  })
+  .refine((config) => config.apiAuthorization !== 'jwt' || config.canarySchedule === undefined || config.canarySchedule === 'off', {
+    error: 'canarySchedule: the canary signs its API calls with IAM (SigV4); with apiAuthorization "jwt" set canarySchedule=off',
   })
   .refine((config) => config.archiveGlacierInstantRetrievalAfterDays >= config.archiveInfrequentAccessAfterDays + 30, {
     error: 'archiveGlacierInstantRetrievalAfterDays must be at least 30 days after archiveInfrequentAccessAfterDays (S3 minimum)',
@@ -83,6 +97,31 @@ export const CONFIG_KEYS = Object.keys(DeploymentConfigSchema.shape) as (keyof D
 /** Each consumer's parallelization factor in this deployment (infra and the local mappings read it alike). */
 export function consumerParallelizationFactors(config: DeploymentConfig): Record<ConsumerName, number> {
   return Object.fromEntries(CONSUMER_NAMES.map((name) => [name, config[parallelizationFactorKey(name)]])) as Record<ConsumerName, number>;
+}
+
+/** The canary's schedule when none is given (issue 23): often enough to page within minutes, cheap enough to leave on. */
+export const DEFAULT_CANARY_SCHEDULE = 'rate(5 minutes)';
+
+const RATE_UNIT_SECONDS = { minute: 60, hour: 3_600, day: 86_400 } as const;
+
+/**
+ * An EventBridge Scheduler rate expression, `rate(value unit)`: value a positive whole number, unit minute(s),
+ * hour(s) or day(s), singular exactly when the value is 1 (EventBridge Scheduler user guide, "Schedule types",
+ * rate-based schedules). Its interval in seconds, or undefined when it is not one.
+ */
+export function parseRateExpression(expression: string): number | undefined {
+  const match = /^rate\(([1-9]\d*) (minute|hour|day)(s?)\)$/.exec(expression);
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  if ((value === 1) !== (match[3] === '')) return undefined;
+  return value * RATE_UNIT_SECONDS[match[2] as keyof typeof RATE_UNIT_SECONDS];
+}
+
+/** The canary's schedule in this deployment, or undefined when it is off. */
+export function canaryScheduleOf(config: DeploymentConfig): { expression: string; intervalSeconds: number } | undefined {
+  const expression = config.canarySchedule ?? (config.apiAuthorization === 'jwt' ? 'off' : DEFAULT_CANARY_SCHEDULE);
+  if (expression === 'off') return undefined;
+  return { expression, intervalSeconds: parseRateExpression(expression)! };
 }
 
 /** Reads the configuration from a context getter (e.g. `(key) => app.node.tryGetContext(key)`). */

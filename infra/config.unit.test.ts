@@ -1,4 +1,4 @@
-import { consumerParallelizationFactors, loadDeploymentConfig } from './config';
+import { canaryScheduleOf, consumerParallelizationFactors, loadDeploymentConfig } from './config';
 
 const fromContext = (context: Record<string, unknown>) => loadDeploymentConfig((key) => context[key]);
 
@@ -37,5 +37,27 @@ describe('deployment configuration from CDK context', () => {
   test('each consumer has its own parallelization factor, 1 unless set', () => {
     expect(consumerParallelizationFactors(fromContext({}))).toEqual({ eventLog: 1, projections: 1 });
     expect(consumerParallelizationFactors(fromContext({ projectionsParallelizationFactor: '4' }))).toEqual({ eventLog: 1, projections: 4 });
+  });
+});
+
+describe('canarySchedule: how often the pipeline canary runs on AWS', () => {
+  test('every 5 minutes unless set; "off" turns it off; another rate changes it', () => {
+    expect(canaryScheduleOf(fromContext({}))).toEqual({ expression: 'rate(5 minutes)', intervalSeconds: 300 });
+    expect(canaryScheduleOf(fromContext({ canarySchedule: 'off' }))).toBeUndefined();
+    expect(canaryScheduleOf(fromContext({ canarySchedule: 'rate(1 hour)' }))).toEqual({ expression: 'rate(1 hour)', intervalSeconds: 3_600 });
+    expect(canaryScheduleOf(fromContext({ canarySchedule: 'rate(2 days)' }))).toEqual({ expression: 'rate(2 days)', intervalSeconds: 172_800 });
+  });
+
+  test.each(['rate(5 minute)', 'rate(1 minutes)', 'rate(0 minutes)', 'rate(5 seconds)', 'every 5 minutes', 'cron(0/5 * * * ? *)', 'rate(1.5 hours)', 'Off'])(
+    'refuses %j with a message naming the key',
+    (canarySchedule) => {
+      expect(() => fromContext({ canarySchedule })).toThrow(/canarySchedule must be "off" or a rate expression/);
+    },
+  );
+
+  test('with JWT authorization the canary (which signs with IAM) is off unless asked for, and asking for it is refused', () => {
+    const jwt = { apiAuthorization: 'jwt', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'cart' };
+    expect(canaryScheduleOf(fromContext(jwt))).toBeUndefined();
+    expect(() => fromContext({ ...jwt, canarySchedule: 'rate(5 minutes)' })).toThrow(/canarySchedule: the canary signs its API calls with IAM/);
   });
 });
