@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import type { AwsPipelineResources } from '../adapters/pipeline-probe/aws-pipeline-probe';
+import { parseQueueUrls, type AwsPipelineResources } from '../adapters/pipeline-probe/aws-pipeline-probe';
 import { STACK_OUTPUTS, stackNameOf, type StackOutputKey } from '../infra/stack-outputs';
 
 /** Everything `cdc-cart --aws` talks to, read from one deployed stage's stack outputs. */
@@ -59,19 +59,6 @@ export async function resolveAwsStack(stage: string, region: string | undefined,
     eventLogLogGroup: value('eventLogLogGroup'),
     deadLetterQueueUrls: parseQueueUrls(value('deadLetterQueueUrls')),
   };
-}
-
-/** `name=url,name=url` (the DeadLetterQueueUrls output) as a map. */
-export function parseQueueUrls(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split(',')
-      .filter(Boolean)
-      .map((pair) => {
-        const at = pair.indexOf('=');
-        return [pair.slice(0, at), pair.slice(at + 1)];
-      }),
-  );
 }
 
 /** `--aws --stage S [--region R]` anywhere after the command; the rest is the command's own. */

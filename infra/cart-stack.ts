@@ -1,12 +1,12 @@
 import { CONSUMER_POSITIONS_KEY } from '../adapters/dynamodb/consumer-positions-table';
 import { join } from 'node:path';
 import { CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ITEM_POPULARITY_KEY, ITEM_POPULARITY_RANKING, CART_SUMMARY_KEY } from '../adapters/dynamodb/projection-tables';
 import { cdcPipeSettings, DYNAMODB_STREAM_RETENTION_SECONDS } from '../lambdas/cdc-enrichment/pipe-settings';
-import { consumerParallelizationFactors, type DeploymentConfig } from './config';
+import { canaryScheduleOf, consumerParallelizationFactors, type DeploymentConfig } from './config';
 import { CartHttpApi } from './constructs/cart-http-api';
 import { CdcPipe } from './constructs/cdc-pipe';
 import { EventArchive } from './constructs/event-archive';
@@ -15,6 +15,7 @@ import { EventsStream } from './constructs/events-stream';
 import { FlowDashboard } from './constructs/flow-dashboard';
 import { OperationsAlarms } from './constructs/operations-alarms';
 import { OperationsStateMachine } from './constructs/operations-state-machine';
+import { PipelineCanary } from './constructs/pipeline-canary';
 import { ProjectionTables } from './constructs/projection-tables';
 import { PROJECT_ROOT, RegistryFunctions } from './constructs/registry-functions';
 import { StreamConsumers } from './constructs/stream-consumers';
@@ -54,6 +55,7 @@ export class CartStack extends Stack {
   readonly stateMachines: ReadonlyMap<string, OperationsStateMachine>;
   readonly alarms: OperationsAlarms;
   readonly dashboard: FlowDashboard;
+  readonly canary: PipelineCanary;
 
   constructor(scope: Construct, id: string, props: CartStackProps) {
     super(scope, id, props);
@@ -285,6 +287,27 @@ export class CartStack extends Stack {
       metric: firehoseMetric(archive.deliveryStream, ARCHIVE_SOURCE_LAG_METRIC, Stats.MAXIMUM),
       threshold: config.alarmArchiveSourceLagMs,
     });
+
+    const canary = new PipelineCanary(this, 'Canary', {
+      stage,
+      function: functions.get('canary'),
+      api: api.api,
+      replayStateMachine: this.stateMachines.get('replay')!.stateMachine,
+      replayStateMachineName: `${stage}-replay`,
+      eventLogLogGroup: functions.get('eventLog').logGroup,
+      deadLetterQueues: flow.deadLetterQueues,
+      ...(canaryScheduleOf(config) ? { schedule: canaryScheduleOf(config)! } : {}),
+    });
+    if (canary.anyHopFailed) {
+      alarms.add({
+        name: 'canary',
+        description: 'The pipeline canary found a hop failing, or did not run or finish: a probe cart did not make it through the pipeline.',
+        metric: canary.anyHopFailed,
+        threshold: 1,
+        treatMissingData: TreatMissingData.BREACHING,
+      });
+    }
+    this.canary = canary;
 
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W7001',

@@ -164,6 +164,17 @@ export const LAMBDA_WIRING: Record<string, Wire> = {
     allowObjects(fn, ['s3:PutObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
   },
   backfillSummary: (fn, resources) => backfillEnvironment(fn, resources),
+  // The pipeline canary's reads of the event store, the stream and the archive (SdkPipelineProbe); the API, the
+  // replay machine, the event log's log group and the dead-letter queues are wired by infra/constructs/pipeline-canary.ts,
+  // which runs after they exist.
+  canary: (fn, resources) => {
+    readEventStore(fn, resources);
+    fn.addEnvironment(ENV.eventsStream, resources.eventsStream.streamName);
+    allow(fn, ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'], [resources.eventsStream.streamArn]);
+    fn.addEnvironment(ENV.archiveBucket, resources.archive.bucketName);
+    listUnderPrefix(fn, resources.archive, ARCHIVE_EVENTS_PREFIX);
+    allowObjects(fn, ['s3:GetObject'], resources.archive, ARCHIVE_EVENTS_PREFIX);
+  },
 };
 
 function replayEnvironment(fn: NodejsFunction, r: WiringResources): void {

@@ -18,6 +18,14 @@ export const ENV = {
   localDeadLetterFile: 'LOCAL_DEAD_LETTER_FILE',
   /** The replay plan: a rebuild's default retireAfterSeconds, derived by the deployment (application/replay.ts). */
   retireAfterSecondsDefault: 'REPLAY_RETIRE_AFTER_SECONDS_DEFAULT',
+  /** The canary (on AWS): the cart API's base URL, which it calls SigV4-signed. */
+  canaryApiUrl: 'CANARY_API_URL',
+  /** The canary: the replay state machine its dry-run replay starts. */
+  replayStateMachineArn: 'REPLAY_STATE_MACHINE_ARN',
+  /** The canary: the event log Lambda's log group, where the event-log hop finds the probe's lines. */
+  eventLogLogGroup: 'EVENT_LOG_LOG_GROUP',
+  /** The canary: every dead-letter queue as `name=url,...` (the DeadLetterQueueUrls output's format). */
+  deadLetterQueueUrls: 'DEAD_LETTER_QUEUE_URLS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -90,7 +90,16 @@ export const METRIC = {
     emittedBy: 'replayObject',
     description: 'Archived events a replay applied to projections or republished to the stream',
   },
+  canaryHopFailed: {
+    name: 'CanaryHopFailed',
+    unit: MetricUnit.Count,
+    emittedBy: 'canary',
+    description: 'Per canary run and hop (dimension Hop, one of PIPELINE_HOPS): 1 when the hop failed, 0 when it was ok',
+  },
 } as const satisfies Record<string, MetricDefinition>;
+
+/** The dimension that names the hop of a canary metric (application/pipeline-verification.ts PIPELINE_HOPS). */
+export const CANARY_HOP_DIMENSION = 'Hop';
 
 export type MetricKey = keyof typeof METRIC;
 

@@ -63,6 +63,11 @@ export const LAMBDAS = {
     handler: 'summary',
     description: 'Backfill state machine: adds up the segments into the output or a failure report',
   },
+  canary: {
+    entry: 'lambdas/canary/handler.ts',
+    handler: 'handler',
+    description: 'Pipeline canary: sends a probe cart through every hop on a schedule (cdc-cart verify) and emits CanaryHopFailed per hop',
+  },
 } as const satisfies Record<string, { entry: string; handler: string; description: string }>;
 
 export type LambdaName = keyof typeof LAMBDAS;

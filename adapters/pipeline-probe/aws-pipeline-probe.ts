@@ -81,3 +81,16 @@ export async function queueDepths(sqs: SQSClient, queueUrls: Readonly<Record<str
   );
   return Object.fromEntries(entries);
 }
+
+/** `name=url,name=url` (the DeadLetterQueueUrls output, the canary's environment) as a map. */
+export function parseQueueUrls(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+  );
+}

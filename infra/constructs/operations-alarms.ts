@@ -17,6 +17,8 @@ export interface AlarmSpec {
   readonly metric: IMetric;
   /** The alarm fires when the metric reaches this value (>=) in one evaluation period. */
   readonly threshold: number;
+  /** Default NOT_BREACHING; BREACHING for a metric that must keep arriving (the canary's). */
+  readonly treatMissingData?: TreatMissingData;
 }
 
 export interface OperationsAlarmsProps {
@@ -27,7 +29,8 @@ export interface OperationsAlarmsProps {
 /**
  * The alarm topic (SNS, encrypted with a customer managed key, since CloudWatch cannot publish to a topic encrypted
  * with the AWS managed SNS key) and every alarm of the system. Alarms go to the topic when they fire and when they
- * recover. Missing data counts as healthy: most of these metrics are only emitted when something happens.
+ * recover. Missing data counts as healthy (most of these metrics are only emitted when something happens), except
+ * where a spec says otherwise (the canary: no data means it did not run).
  */
 export class OperationsAlarms extends Construct {
   readonly topic: Topic;
@@ -87,7 +90,7 @@ export class OperationsAlarms extends Construct {
       threshold: spec.threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      treatMissingData: spec.treatMissingData ?? TreatMissingData.NOT_BREACHING,
     });
     const action = new SnsAction(this.topic);
     alarm.addAlarmAction(action);

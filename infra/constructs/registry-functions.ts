@@ -26,6 +26,8 @@ const SIZING: Record<string, { memoryMb?: number; timeoutSeconds?: number }> = {
   backfillSegment: { memoryMb: 1024, timeoutSeconds: 900 },
   replayGenerations: { timeoutSeconds: 900 },
   backfillPlan: { memoryMb: 1024, timeoutSeconds: 900 },
+  // A canary run waits out Firehose's buffer and a dry-run replay: up to 600 s (lambdas/canary/handler.ts), then publishes.
+  canary: { timeoutSeconds: 660 },
 };
 
 export interface RegistryFunctionsProps {
