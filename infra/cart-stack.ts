@@ -292,6 +292,7 @@ export class CartStack extends Stack {
       stage,
       function: functions.get('canary'),
       api: api.api,
+      apiStageName: api.stage.stageName,
       replayStateMachine: this.stateMachines.get('replay')!.stateMachine,
       replayStateMachineName: `${stage}-replay`,
       eventLogLogGroup: functions.get('eventLog').logGroup,
@@ -314,7 +315,7 @@ export class CartStack extends Stack {
       reason: 'The Firehose L2 adds a mapping of Firehose CIDR blocks for VPC destinations; this stream delivers to S3 and does not use it.',
     });
 
-    const dashboard = new FlowDashboard(this, 'Dashboard', { resources: flow, alarms: alarms.alarms });
+    const dashboard = new FlowDashboard(this, 'Dashboard', { resources: flow, alarms: alarms.alarms, canaryHops: canary.hopMetrics });
 
     this.alarms = alarms;
     this.dashboard = dashboard;

@@ -484,7 +484,7 @@ describe('operations', () => {
   test('alarms on every failure mode of the flow, each notifying the encrypted topic when it fires and recovers', () => {
     const expected = [
       'pipe-execution-failures', 'pipe-throttled', 'enrichment-errors', 'dlq-cdc-pipe', 'kinesis-write-throttling', 'api-5xx', 'api-latency-p99',
-      'archive-freshness', 'archive-source-lag', ...Object.keys(STATE_MACHINE_FILES).map((n) => `${n}-failed`),
+      'archive-freshness', 'archive-source-lag', 'canary', ...Object.keys(STATE_MACHINE_FILES).map((n) => `${n}-failed`),
       ...Object.keys(KINESIS_CONSUMERS).flatMap((n) => [`dlq-consumer-${n}`, `iterator-age-${n}`]),
     ].map((n) => `dev-cart-${n}`);
     expect(alarmNames().sort()).toEqual(expected.sort());

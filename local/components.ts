@@ -13,6 +13,7 @@ export const COMPONENTS = {
   consumers: { phase: 'service', load: async () => (await import('./kinesis-consumer/component')).kinesisConsumers },
   archiver: { phase: 'service', load: async () => (await import('./archiver/component')).archiverComponent },
   stepfunctions: { phase: 'service', load: async () => (await import('./stepfunctions/server')).stepFunctionsEndpoint },
+  canary: { phase: 'service', load: async () => (await import('./canary/component')).canaryComponent },
 } as const satisfies Record<string, { phase: 'emulator' | 'service'; load: () => Promise<LocalComponent> }>;
 
 export type ComponentName = keyof typeof COMPONENTS;

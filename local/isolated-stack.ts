@@ -22,7 +22,9 @@ export async function startIsolatedStack(options: { name: string } & Omit<LocalS
   const variables: Record<string, string> = { LOCAL_DATA_DIR: mkdtempSync(join(tmpdir(), `cdc-cart-${options.name}-`)) };
   for (const { variable } of Object.values(PORT_VARIABLES)) variables[variable] = String(await freePort());
   const config = loadLocalConfig({ ...process.env, ...variables });
-  const stack = new LocalStack(config, { ...options, fresh: true });
+  // The canary is off unless a test asks for it: its probe carts, replays and dead-letter checks would otherwise
+  // run in the middle of other tests' stacks.
+  const stack = new LocalStack(config, { canaryIntervalSeconds: 0, ...options, fresh: true });
   try {
     await stack.start();
   } catch (error) {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dynamoDbClient, kinesisClient, s3Client } from '../adapters/aws-clients';
+import { CANARY_INTERVAL_VARIABLE, parseCanaryInterval } from './canary/canary-loop';
 import { CHAOS_VARIABLE, describeChaos, parseChaos } from './chaos/chaos';
 import { COMPONENTS, serviceComponents, type ComponentName } from './components';
 import { handlerEnvironment, portEnvironment, type LocalConfig } from './config';
@@ -46,6 +47,11 @@ export interface LocalStackOptions {
    * CHAOS environment variable, else off.
    */
   readonly chaos?: string;
+  /**
+   * Seconds between canary runs (local/canary), 0 for none. Default: the CANARY_INTERVAL_SECONDS variable, else 60
+   * (`npm start`); test stacks (local/isolated-stack.ts) default to 0.
+   */
+  readonly canaryIntervalSeconds?: number;
 }
 
 /**
@@ -74,7 +80,13 @@ export class LocalStack {
       ...(options.inMemoryDynamoDb ? { [DYNAMODB_IN_MEMORY]: 'true' } : {}),
       [CHAOS_VARIABLE]: describeChaos(parseChaos(options.chaos ?? process.env[CHAOS_VARIABLE])),
       ...(options.lambdaBundlesDir ? { [LAMBDA_BUNDLES_VARIABLE]: options.lambdaBundlesDir } : {}),
+      [CANARY_INTERVAL_VARIABLE]: String(options.canaryIntervalSeconds ?? parseCanaryInterval(process.env[CANARY_INTERVAL_VARIABLE])),
     };
+  }
+
+  /** Seconds between canary runs, 0 when off. */
+  get canaryIntervalSeconds(): number {
+    return Number(this.env[CANARY_INTERVAL_VARIABLE]);
   }
 
   /** The faults this stack injects (`off` when calm). */

@@ -7,6 +7,8 @@ import { ARCHIVE_RECORDS_READ_METRIC, ARCHIVE_SOURCE_LAG_METRIC, customMetric, d
 export interface FlowDashboardProps {
   readonly resources: FlowResources;
   readonly alarms: readonly IAlarm[];
+  /** CanaryHopFailed per hop (infra/constructs/pipeline-canary.ts); none when the canary is off. */
+  readonly canaryHops?: readonly IMetric[];
 }
 
 /**
@@ -90,6 +92,7 @@ export class FlowDashboard extends Construct {
         graph('Events replayed (read, applied)', customOf('replayEventsRead', 'replayEventsApplied'), [], 12),
       ),
       row('8. Dead letters', graph('Messages waiting in dead-letter queues', r.deadLetterQueues.map((d) => queueDepth(d.queue).with({ label: d.name })), [], 24)),
+      ...(props.canaryHops?.length ? [row('9. Canary (a probe cart through every hop; 1 = the hop failed)', graph('CanaryHopFailed by hop', [...props.canaryHops], [], 24))] : []),
     ];
     for (const widgets of rows) this.dashboard.addWidgets(...widgets);
   }

@@ -1,7 +1,7 @@
-import { ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { MathExpression, Metric, Stats, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
@@ -29,6 +29,8 @@ export interface PipelineCanaryProps {
   /** The canary Lambda of lambdas/registry.ts (its event-store, stream and archive reads are wired in infra/lambda-wiring.ts). */
   readonly function: NodejsFunction;
   readonly api: HttpApi;
+  /** The API's stage (`$default`): the execute-api ARNs name it. */
+  readonly apiStageName: string;
   readonly replayStateMachine: StateMachine;
   /** Its physical name (`<stage>-replay`): the executions' ARNs are built from it. */
   readonly replayStateMachineName: string;
@@ -49,6 +51,8 @@ export class PipelineCanary extends Construct {
   /** 1 while any hop failed in the window (the alarm's metric), one series per hop inside. */
   readonly anyHopFailed?: IMetric;
   readonly period?: Duration;
+  /** CanaryHopFailed per hop, for the dashboard; empty when the canary is off. */
+  readonly hopMetrics: readonly IMetric[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineCanaryProps) {
     super(scope, id);
@@ -60,29 +64,58 @@ export class PipelineCanary extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['execute-api:Invoke'],
-        resources: CANARY_ROUTES.map(({ method, path }) => props.api.arnForExecuteApi(method, path)),
+        resources: CANARY_ROUTES.map(({ method, path }) => props.api.arnForExecuteApi(method, path, props.apiStageName)),
       }),
     );
+    const stack = Stack.of(this);
+    const apiId = stack.getLogicalId(props.api.node.defaultChild as CfnElement);
+    for (const { method, path } of CANARY_ROUTES.filter((route) => route.path.includes('*'))) {
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/${props.apiStageName}/${method}${path}]`,
+        reason: 'The canary calls this route for the probe cart it opens, whose id is generated: the path parameter is the only wildcard.',
+      });
+    }
     fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.replayStateMachine.stateMachineArn] }));
     // Only the executions it starts: their names begin with verify- (SdkPipelineProbe.dryRunReplay).
-    const executions = Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${props.replayStateMachineName}:verify-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${props.replayStateMachineName}:verify-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     fn.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['logs:FilterLogEvents'], resources: [props.eventLogLogGroup.logGroupArn] }));
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.replayStateMachineName}:verify-*]`,
+      reason: 'The dry-run replays the canary starts are named verify-<time>: the grant covers those executions of the replay machine only.',
+    });
+    // CloudWatch Logs authorises FilterLogEvents on the log group; its ARN with and without the trailing `:*` (the form
+    // CloudFormation's Arn attribute has) so that either form of the request's resource matches.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['logs:FilterLogEvents'],
+        resources: [props.eventLogLogGroup.logGroupArn, stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: props.eventLogLogGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: props.deadLetterQueues.map(({ queue }) => queue.queueArn) }));
 
     if (!props.schedule) return;
+    // Its own role, so that it serves this schedule only (LambdaInvoke would otherwise make one shared by the stack).
+    const scheduleRole = new Role(this, 'ScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: `Lets the ${props.stage} canary schedule invoke the canary Lambda`,
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: "LambdaInvoke grants the function's versions and aliases (ARN:*) besides the function; both are this one function.",
+    });
     this.schedule = new Schedule(this, 'Schedule', {
       scheduleName: `${props.stage}-cart-canary`,
       description: 'Runs the pipeline canary (cdc-cart verify as a Lambda); docs/operating-on-aws.md, alarm canary',
       schedule: ScheduleExpression.expression(props.schedule.expression),
       // A run missed is reported by the alarm; a late or repeated one only adds a probe cart.
-      target: new LambdaInvoke(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(5) }),
+      target: new LambdaInvoke(fn, { role: scheduleRole, retryAttempts: 0, maxEventAge: Duration.minutes(5) }),
       timeWindow: TimeWindow.off(),
     });
     // Two intervals: each window holds at least one finished run even when a run ends late in its interval, so an
     // empty window means the canary did not run or did not finish (treated as breaching).
     this.period = Duration.seconds(Math.min(2 * props.schedule.intervalSeconds, MAX_ALARM_PERIOD_SECONDS));
     const perHop = Object.fromEntries(PIPELINE_HOPS.map((hop, index) => [`hop${index}`, canaryHopMetric(props.stage, hop, this.period!)]));
+    this.hopMetrics = PIPELINE_HOPS.map((hop) => canaryHopMetric(props.stage, hop, Duration.seconds(props.schedule!.intervalSeconds)));
     this.anyHopFailed = new MathExpression({
       expression: `MAX([${Object.keys(perHop).join(', ')}])`,
       usingMetrics: perHop,
