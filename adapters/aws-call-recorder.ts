@@ -50,11 +50,14 @@ export function awsCallRecording(): Pluggable<any, any> | undefined {
       if (!functionName) return next(args);
       const operation = String(context.commandName ?? '').replace(/Command$/, '');
       const region = process.env.AWS_REGION ?? 'us-east-1';
-      for (const request of iamRequestsOf(String(context.clientName ?? ''), operation, args.input ?? {}, region)) {
+      const clientName = String(context.clientName ?? '');
+      for (const request of iamRequestsOf(clientName, operation, args.input ?? {}, region)) {
         sink({ function: functionName, operation, ...request });
       }
       try {
-        return await next(args);
+        const result = await next(args);
+        if (clientName === 'KinesisClient') followShardIterators(operation, args.input ?? {}, result.output as Input, region);
+        return result;
       } catch (error) {
         // S3 answers a missing key with NoSuchKey only to a caller allowed s3:ListBucket; to anyone else with
         // AccessDenied (S3 API reference, GetObject "Permissions"). Code that treats a missing object as empty needs it.
@@ -119,8 +122,11 @@ export function iamRequestsOf(clientName: string, operation: string, input: Inpu
     }
     case 'DynamoDBStreamsClient':
       return [{ action: `dynamodb:${operation}`, resource: operation === 'ListStreams' ? '*' : String(input.StreamArn) }];
-    case 'KinesisClient':
-      return [{ action: `kinesis:${operation}`, resource: input.StreamARN ?? (input.StreamName ? arn('kinesis', `stream/${input.StreamName}`) : '*') }];
+    case 'KinesisClient': {
+      // GetRecords names no stream, only an iterator; IAM authorises it on the stream the iterator was taken from.
+      const fromIterator = operation === 'GetRecords' && input.ShardIterator ? iteratorStreams.get(String(input.ShardIterator)) : undefined;
+      return [{ action: `kinesis:${operation}`, resource: input.StreamARN ?? (input.StreamName ? arn('kinesis', `stream/${input.StreamName}`) : (fromIterator ?? '*')) }];
+    }
     case 'S3Client':
       return s3Requests(operation, input);
     case 'SQSClient':
@@ -132,6 +138,20 @@ export function iamRequestsOf(clientName: string, operation: string, input: Inpu
     default:
       return [{ action: `${clientName.replace(/Client$/, '').toLowerCase()}:${operation}`, resource: '*' }];
   }
+}
+
+/** Shard iterator -> the stream ARN it reads, for GetRecords (recording only; each entry is dropped when used). */
+const iteratorStreams = new Map<string, string>();
+
+function followShardIterators(operation: string, input: Input, output: Input | undefined, region: string): void {
+  let stream: string | undefined;
+  if (operation === 'GetShardIterator') stream = input.StreamARN ?? (input.StreamName ? `arn:aws:kinesis:${region}:${RECORDED_ACCOUNT}:stream/${input.StreamName}` : undefined);
+  if (operation === 'GetRecords') {
+    stream = iteratorStreams.get(String(input.ShardIterator));
+    iteratorStreams.delete(String(input.ShardIterator));
+  }
+  const next = output?.ShardIterator ?? output?.NextShardIterator;
+  if (stream && next) iteratorStreams.set(String(next), stream);
 }
 
 function s3Arn(bucket: string, key?: string): string {

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchGetItemCommand, DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { AWS_CALL_RECORDING_DIR, awsCallRecording, iamRequestsOf, runAsLambda } from './aws-call-recorder';
 
 const table = (name: string) => `arn:aws:dynamodb:eu-west-1:000000000000:table/${name}`;
@@ -75,6 +76,29 @@ describe('the recording middleware', () => {
     expect(lines).toEqual([
       { function: 'projections', operation: 'BatchGetItem', action: 'dynamodb:BatchGetItem', resource: table('summary') },
       { function: 'projections', operation: 'TransactWriteItems', action: 'dynamodb:PutItem', resource: table('summary') },
+    ]);
+  });
+
+  test('GetRecords names only an iterator: recorded on the stream its iterator (or the iterator before it) was taken from', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'aws-calls-'));
+    process.env[AWS_CALL_RECORDING_DIR] = directory;
+    const client = new KinesisClient({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    client.middlewareStack.use(awsCallRecording()!);
+    // Kinesis answered here, without a network: each call hands out the next iterator.
+    let iterator = 0;
+    client.middlewareStack.add(() => async () => ({ output: { ShardIterator: `it-${++iterator}`, NextShardIterator: `it-${++iterator}`, Records: [], $metadata: {} }, response: {} }) as never, { step: 'build', name: 'answer' });
+    await runAsLambda('canary', async () => {
+      const { ShardIterator } = await client.send(new GetShardIteratorCommand({ StreamName: 'events', ShardId: 'shard-0', ShardIteratorType: 'TRIM_HORIZON' }));
+      const { NextShardIterator } = await client.send(new GetRecordsCommand({ ShardIterator }));
+      await client.send(new GetRecordsCommand({ ShardIterator: NextShardIterator }));
+      await client.send(new GetRecordsCommand({ ShardIterator: 'from-elsewhere' }));
+    });
+    const lines = readdirSync(directory).flatMap((file) => readFileSync(join(directory, file), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+    const stream = 'arn:aws:kinesis:eu-west-1:000000000000:stream/events';
+    expect(lines).toEqual([
+      { function: 'canary', operation: 'GetShardIterator', action: 'kinesis:GetShardIterator', resource: stream },
+      { function: 'canary', operation: 'GetRecords', action: 'kinesis:GetRecords', resource: stream },
+      { function: 'canary', operation: 'GetRecords', action: 'kinesis:GetRecords', resource: '*' },
     ]);
   });
 });

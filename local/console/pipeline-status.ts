@@ -4,6 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamTail } from '../../adapters/kinesis/stream-tail';
 import { KINESIS_CONSUMERS, type ConsumerName } from '../../lambdas/consumers';
 import type { HealthReport } from '../api/health';
+import { readCanaryState, type CanaryState } from '../canary/canary-loop';
 import { archiverStateDir } from '../archiver/component';
 import type { LocalConfig } from '../config';
 import { consumerPositionsFile } from '../kinesis-consumer/component';
@@ -32,6 +33,8 @@ export interface PipelineStatus {
   readonly heartbeats: Record<string, { pid?: number; ageMs?: number }>;
   readonly lag: readonly ReaderLag[];
   readonly eventsPerSecond: number;
+  /** The canary's setting and last run (local/canary), when its component has reported. */
+  readonly canary?: CanaryState;
   readonly at: string;
 }
 
@@ -47,7 +50,7 @@ interface Dependencies {
 /**
  * What the pipeline view shows: every component's health (the supervisor's heartbeats behind GET /health), and
  * how far the Pipe and each Kinesis reader are behind, from the positions they persist (the same files they
- * resume from after a restart) against what their stream holds now.
+ * resume from after a restart) against what their stream holds now; and the canary's last run, hop by hop.
  */
 export function createPipelineStatus(deps: Dependencies): () => Promise<PipelineStatus> {
   const { config } = deps;
@@ -63,7 +66,8 @@ export function createPipelineStatus(deps: Dependencies): () => Promise<Pipeline
         return [name, beat ? { pid: beat.pid, ageMs: now - beat.at } : {}];
       }),
     );
-    return { health, heartbeats, lag, eventsPerSecond: deps.eventsPerSecond(), at: new Date(now).toISOString() };
+    const canary = readCanaryState(config.dataDir);
+    return { health, heartbeats, lag, eventsPerSecond: deps.eventsPerSecond(), ...(canary ? { canary } : {}), at: new Date(now).toISOString() };
   };
 }
 

@@ -115,6 +115,13 @@ function localToDeployed(): Map<string, string> {
 /** A recorded (local) ARN as the same resource's ARN in the deployed stack. */
 function deployedArn(localArn: string, mapping: Map<string, string>): string {
   if (localArn === '*') return '*';
+  // Step Functions: the local machine `replay` is the stack's `<stage>-replay`; its executions keep their names.
+  const states = /^arn:aws:states:[^:]*:[^:]*:(stateMachine|execution):([^:]+)(:.*)?$/.exec(localArn);
+  if (states) {
+    const machine = template.idsOfType('AWS::StepFunctions::StateMachine').find((id) => template.physicalName(id).endsWith(`-${states[2]}`));
+    if (!machine) throw new Error(`recorded a call on ${localArn}, which no state machine of the stack stands for`);
+    return `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:${states[1]}:${template.physicalName(machine)}${states[3] ?? ''}`;
+  }
   const s3 = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(localArn);
   const regional = /^arn:aws:(dynamodb|kinesis|sqs):[^:]*:[^:]*:(?:table\/|stream\/)?([^/]+)(\/.*)?$/.exec(localArn);
   const [service, name, rest] = s3 ? ['s3', s3[1]!, s3[2] ?? ''] : regional ? [regional[1]!, regional[2]!, regional[3] ?? ''] : [];
@@ -150,9 +157,9 @@ describe('IAM from evidence: the calls the handlers made, against their roles in
 
   it('recorded calls of the handlers that the tests exercise', () => {
     const recordedFunctions = new Set(calls.map((call) => call.function));
-    // The integration run drives the API, the Pipe, both consumers, replay and backfill: their handlers must show up,
+    // The integration run drives the API, the Pipe, both consumers, replay and backfill, and the canary (test/canary.int.test.ts): their handlers must show up,
     // or the recording itself is broken and every check below would pass on nothing.
-    for (const name of ['cartApi', 'readApi', 'projections', 'replayObject', 'backfillSegment']) {
+    for (const name of ['cartApi', 'readApi', 'projections', 'replayObject', 'backfillSegment', 'canary']) {
       expect({ name, recorded: recordedFunctions.has(name) }).toEqual({ name, recorded: true });
     }
   });
@@ -317,6 +324,36 @@ describe('IAM for the calls AWS services make on the stack\'s behalf (documented
     const queueId = template.idsOfType('AWS::SQS::Queue').find((id) => template.ref(id) === queueUrl)!;
     expect(queueId).toBeDefined();
     expect(await failuresOf([{ who: 'cdcEnrichment (SendMessageBatch)', ...enrichment, action: 'sqs:SendMessage', resource: template.attribute(queueId, 'Arn') }])).toEqual([]);
+  });
+
+  it('the canary\'s AWS-only calls (the local probe reads a log file and a dead-letter file instead): signed API requests, the event log\'s log group, the dead-letter queue depths; and its schedule invokes it', async () => {
+    const canary = functions.get('canary')!;
+    const variables = template.resource(canary.id).Properties.Environment.Variables;
+    const checks: IamCheck[] = [];
+    // The routes SdkPipelineProbe calls, as API Gateway authorises them: arn:...:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>.
+    const apiId = template.idsOfType('AWS::ApiGatewayV2::Api')[0]!;
+    const cart = '00000000-1111-4222-8333-444444444444';
+    for (const [method, path] of [['POST', '/carts'], ['POST', `/carts/${cart}/items`], ['GET', `/carts/${cart}`], ['GET', `/read/carts/${cart}`]] as const) {
+      checks.push({ who: `canary (${method} ${path})`, ...canary, action: 'execute-api:Invoke', resource: `arn:${PARTITION}:execute-api:${REGION}:${ACCOUNT}:${template.ref(apiId)}/$default/${method}${path}` });
+    }
+    // CloudWatch Logs API reference, FilterLogEvents: authorised on the log group.
+    const logGroup = template.resolve(variables[ENV.eventLogLogGroup]) as string;
+    checks.push({ who: 'canary (FilterLogEvents)', ...canary, action: 'logs:FilterLogEvents', resource: `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}` });
+    checks.push({ who: 'canary (FilterLogEvents)', ...canary, action: 'logs:FilterLogEvents', resource: `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}:*` });
+    const queueUrls = (template.resolve(variables[ENV.deadLetterQueueUrls]) as string).split(',').map((pair) => pair.slice(pair.indexOf('=') + 1));
+    for (const url of queueUrls) {
+      checks.push({ who: 'canary (GetQueueAttributes)', ...canary, action: 'sqs:GetQueueAttributes', resource: `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}` });
+    }
+    expect(queueUrls.length).toBeGreaterThan(0);
+    // EventBridge Scheduler user guide, "Set up the execution role": the schedule assumes its role and invokes the target.
+    const schedules = template.idsOfType('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    for (const id of schedules) {
+      const target = template.resource(id).Properties.Target;
+      checks.push(assumeRole(`schedule ${template.resource(id).Properties.Name}`, target.RoleArn, 'scheduler.amazonaws.com', { 'aws:SourceAccount': ACCOUNT }));
+      checks.push({ who: `schedule ${template.resource(id).Properties.Name}`, ...roleOf(target.RoleArn), action: 'lambda:InvokeFunction', resource: template.resolve(target.Arn) });
+    }
+    expect(await failuresOf(checks)).toEqual([]);
   });
 
   it('every alarm can publish to its topic: topic policy and the topic key\'s policy allow CloudWatch', async () => {

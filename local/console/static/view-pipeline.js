@@ -1,6 +1,6 @@
-import { api, badge, errorBox, every, h, header, time } from './ui.js';
+import { api, badge, dateTime, errorBox, every, h, header, time } from './ui.js';
 
-/** Pipeline: every component's health, the lag of the Pipe and of each Kinesis reader, events per second. */
+/** Pipeline: every component's health, the lag of the Pipe and of each Kinesis reader, events per second, the canary's last run. */
 export const pipelineView = {
   title: 'Pipeline',
   render(main) {
@@ -53,6 +53,7 @@ function render(status) {
         ),
       ),
     ),
+    canarySection(status.canary),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'components-heading' },
@@ -106,5 +107,54 @@ function render(status) {
         ),
       ),
     ),
+  );
+}
+
+/** The canary's last run, hop by hop (local/canary: the same run as the canary Lambda on AWS). */
+function canarySection(canary) {
+  const heading = h('h2', { id: 'canary-heading' }, 'Canary');
+  if (!canary) return h('section', { class: 'card', 'aria-labelledby': 'canary-heading' }, heading, h('p', { class: 'muted' }, 'The canary component has not reported yet.'));
+  const setting =
+    canary.intervalSeconds === 0
+      ? 'Off (npm start -- --canary-interval 60 turns it on).'
+      : `A probe cart through every hop every ${canary.intervalSeconds} s${canary.running ? '; a run is in progress' : canary.nextRunAt ? `; next run at ${time(canary.nextRunAt)}` : ''}.`;
+  const run = canary.lastRun;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'canary-heading', 'data-canary': run ? (run.ok ? 'ok' : 'fail') : 'none' },
+    heading,
+    h('p', { class: 'muted' }, setting),
+    run
+      ? h(
+          'div',
+          {},
+          h(
+            'p',
+            { class: 'canary-summary' },
+            badge(run.ok ? 'every hop ok' : `FAIL ${run.hops.filter((hop) => !hop.ok).map((hop) => hop.hop).join(', ')}`, run.ok ? 'ok' : 'error'),
+            ` Last run finished ${dateTime(run.finishedAt)} (${(run.ms / 1000).toFixed(1)} s), probe cart `,
+            h('code', {}, run.cartId ?? 'not opened'),
+          ),
+          h(
+            'table',
+            { 'aria-label': 'Canary hops' },
+            h('thead', {}, h('tr', {}, ['Hop', 'Result', 'ms', 'Detail'].map((title) => h('th', { scope: 'col' }, title)))),
+            h(
+              'tbody',
+              {},
+              run.hops.map((hop) =>
+                h(
+                  'tr',
+                  { 'data-hop': hop.hop },
+                  h('th', { scope: 'row' }, hop.hop),
+                  h('td', {}, badge(hop.ok ? 'ok' : 'FAIL', hop.ok ? 'ok' : 'error')),
+                  h('td', { class: 'num' }, String(hop.ms)),
+                  h('td', {}, hop.detail, ...(hop.likelyCauses ?? []).map((cause) => h('div', { class: 'muted' }, `likely: ${cause}`))),
+                ),
+              ),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'No run has finished yet.'),
   );
 }
