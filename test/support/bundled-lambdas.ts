@@ -32,7 +32,8 @@ export interface BundledInvocation<T> {
   readonly stdout: string;
 }
 
-export async function invokeBundled<T = unknown>(bundlesDir: string, name: LambdaName, event: unknown): Promise<BundledInvocation<T>> {
+/** `env`: variables on top of the stack's, for a handler whose deployed environment the local stack does not set. */
+export async function invokeBundled<T = unknown>(bundlesDir: string, name: LambdaName, event: unknown, env: Record<string, string> = {}): Promise<BundledInvocation<T>> {
   const { entry, handler } = LAMBDAS[name];
   const work = mkdtempSync(join(tmpdir(), 'cdc-cart-invoke-'));
   try {
@@ -40,7 +41,7 @@ export async function invokeBundled<T = unknown>(bundlesDir: string, name: Lambd
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['-e', RUNNER, bundledFileOf(bundlesDir, entry), handler, name, join(work, 'event.json'), join(work, 'result.json')],
-      { env: { ...process.env, NODE_OPTIONS: '--enable-source-maps' }, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
+      { env: { ...process.env, ...env, NODE_OPTIONS: '--enable-source-maps' }, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
     );
     return { result: JSON.parse(readFileSync(join(work, 'result.json'), 'utf8')) as T, stdout };
   } finally {
