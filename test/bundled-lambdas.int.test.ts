@@ -155,7 +155,6 @@ describe('the bundles cdk deploy ships', () => {
     expect(canary.result.failed).toContain('dead-letters');
     expect(canary.result.failed).not.toContain('api');
     expect(canary.result.failed).not.toContain('event-store');
-    expect(canary.stdout).toContain('canary: FAIL');
 
     expect([...invoked].sort()).toEqual((Object.keys(LAMBDAS) as LambdaName[]).sort());
   }, 300_000);
