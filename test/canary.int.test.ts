@@ -1,3 +1,7 @@
+/**
+ * Starts a local stack of its own, so it runs beside other files (test/support/shared-stack-environment.ts).
+ * @stack isolated
+ */
 import type { Page } from 'playwright-core';
 import { PIPELINE_HOPS } from '../application/pipeline-verification';
 import { readCanaryState, type CanaryState } from '../local/canary/canary-loop';
