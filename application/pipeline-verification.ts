@@ -275,8 +275,11 @@ export async function verifyPipeline(probe: PipelineProbe, options: VerifyOption
   return { ok: hops.every((result) => result.ok), where: probe.where, ...(cartId ? { cartId } : {}), startedAt: new Date(started).toISOString(), ms: now() - started, hops };
 }
 
-/** The line `cdc-cart verify` prints per hop: `ok|FAIL <hop> <ms> <detail>`, then a FAIL's likely causes. */
-export function hopLine(result: HopResult): string {
+/**
+ * The line `cdc-cart verify` prints per hop: `ok|FAIL <hop> <ms> <detail>`, then a FAIL's likely causes (also for
+ * the extra check `alarm-delivery` of --alarm-check).
+ */
+export function hopLine(result: Omit<HopResult, 'hop'> & { readonly hop: PipelineHop | 'alarm-delivery' }): string {
   const line = `${result.ok ? 'ok' : 'FAIL'} ${result.hop} ${result.ms} ${result.detail}`;
   return result.ok ? line : [line, ...(result.likelyCauses ?? []).map((cause) => `       likely: ${cause}`)].join('\n');
 }

@@ -298,7 +298,7 @@ export class CartStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.apiEndpoint, description: 'Cart HTTP API (IAM-signed requests by default)' });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucket.bucketName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, { value: alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
     for (const { name, construct } of stateMachines) {
       new CfnOutput(this, `${name}StateMachineArn`, { value: construct.stateMachine.stateMachineArn });

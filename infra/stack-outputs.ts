@@ -11,6 +11,8 @@ export const STACK_OUTPUTS = {
   cartSummaryTable: 'CartSummaryTableName',
   itemPopularityTable: 'ItemPopularityTableName',
   eventLogLogGroup: 'EventLogLogGroupName',
+  /** The SNS topic every alarm acts on (verify --alarm-check subscribes a temporary queue to it). */
+  alarmTopicArn: 'AlarmTopicArn',
   /** `name=url,...` for every dead-letter queue (cdc-pipe, consumer-<name>). */
   deadLetterQueueUrls: 'DeadLetterQueueUrls',
 } as const;

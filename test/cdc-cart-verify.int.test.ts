@@ -80,8 +80,9 @@ describe('cdc-cart verify', () => {
     }
   });
 
-  it('refuses a bad --timeout with exit 2', async () => {
+  it('refuses a bad --timeout, and --alarm-check without --aws, with exit 2', async () => {
     expect(await verify('--timeout', 'soon')).toMatchObject({ code: 2, stderr: expect.stringContaining('--timeout takes a number of seconds') });
+    expect(await verify('--alarm-check')).toMatchObject({ code: 2, stderr: expect.stringContaining('--alarm-check goes with --aws') });
   });
 
   // Last in this file: the stack's events stream stays deleted. On AWS a Pipe whose Kinesis target is gone has every
