@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { AwsPipelineResources } from '../adapters/pipeline-probe/aws-pipeline-probe';
-import { STACK_OUTPUTS, stackNameOf, type StackOutputKey } from '../infra/stack-outputs';
+import { PIPE_DEAD_LETTER_QUEUE, STACK_OUTPUTS, stackNameOf, type StackOutputKey } from '../infra/stack-outputs';
 
 /** Everything `cdc-cart --aws` talks to, read from one deployed stage's stack outputs. */
 export interface AwsStack extends AwsPipelineResources {
@@ -62,6 +62,7 @@ export async function resolveAwsStack(stage: string, region: string | undefined,
     alarmTopicArn: value('alarmTopicArn'),
     eventLogLogGroup: value('eventLogLogGroup'),
     deadLetterQueueUrls: parseQueueUrls(value('deadLetterQueueUrls')),
+    pipeDeadLetterQueue: PIPE_DEAD_LETTER_QUEUE,
   };
 }
 

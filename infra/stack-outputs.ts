@@ -17,6 +17,9 @@ export const STACK_OUTPUTS = {
   deadLetterQueueUrls: 'DeadLetterQueueUrls',
 } as const;
 
+/** The Pipe's dead-letter queue's name in DeadLetterQueueUrls. */
+export const PIPE_DEAD_LETTER_QUEUE = 'cdc-pipe';
+
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
 /** The CloudFormation stack of a stage (infra/bin/app.ts). */
