@@ -5,11 +5,18 @@ const transform = {
 const common = {
   transform,
   testEnvironment: 'node',
+  // Jest 30 deletes what a test file left on the global scope once the file is done; "soft" (the default) only
+  // warns (JEST-01) when something touches it afterwards, and a later Jest switches to "on". "on" now: a test that
+  // leaves a timer or a socket callback reaching for globals after its file ended fails here, where it can be fixed.
+  testEnvironmentOptions: { globalsCleanup: 'on' },
   testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/.local/'],
   modulePathIgnorePatterns: ['/cdk.out/', '/.local/'],
 };
 
 module.exports = {
+  // Two files at a time, also on two cores: the integration files mostly wait on their stacks (settles, replays,
+  // Firehose's buffer). Files on the shared stack still take turns (test/support/shared-stack-environment.ts).
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/totals-reporter.cjs'],
   projects: [
     // No test leans on jest's default 5 s: on two busy cores a unit test may take many times its quiet time. A test
@@ -19,6 +26,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.int.test.ts'],
+      testEnvironment: '<rootDir>/test/support/shared-stack-environment.ts',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/worker-environment.ts'],

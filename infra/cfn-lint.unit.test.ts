@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { synthesizeForTests } from './testing';
+import { defaultTemplateForTests } from './testing';
 
 /**
  * AWS's own CloudFormation linter (the Python `cfn-lint`, not the unrelated npm package) on the synthesized
@@ -16,7 +16,7 @@ if (!available) {
 (available ? test : test.skip)(
   `cfn-lint ${available ? cfnLint.stdout.trim() : '(not installed)'} finds no error or warning in the template`,
   () => {
-    const { templateFile } = synthesizeForTests();
+    const { templateFile } = defaultTemplateForTests();
     const result = spawnSync('cfn-lint', ['--format', 'parseable', '--ignore-checks', 'W3005', 'W7001', '--', templateFile], { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);

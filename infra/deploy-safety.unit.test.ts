@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALARM_KEY_STATEMENT_SID } from './constructs/operations-alarms';
 import { PROJECT_ROOT } from './constructs/registry-functions';
-import { synthesizeForTests } from './testing';
+import { defaultTemplateForTests, synthesizeForTests } from './testing';
 
 /** What a real deploy, a destroy and a second deploy need from the template (issue 17). */
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
@@ -13,7 +13,7 @@ const resourcesOf = (template: Template, type: string) => template.findResources
 
 let template: Template;
 beforeAll(() => {
-  template = synthesizeForTests().template;
+  template = defaultTemplateForTests().template;
 }, 180_000);
 
 describe('record ages leave time to act before the source trims the record', () => {

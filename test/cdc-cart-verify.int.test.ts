@@ -1,3 +1,7 @@
+/**
+ * Starts a local stack of its own, so it runs beside other files (test/support/shared-stack-environment.ts).
+ * @stack isolated
+ */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';

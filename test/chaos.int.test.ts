@@ -1,3 +1,7 @@
+/**
+ * Starts a local stack of its own, so it runs beside other files (test/support/shared-stack-environment.ts).
+ * @stack isolated
+ */
 import { isDeepStrictEqual } from 'node:util';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { dynamoDbDocumentClient } from '../adapters/aws-clients';

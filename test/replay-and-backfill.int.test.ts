@@ -1,3 +1,7 @@
+/**
+ * Starts a local stack of its own, so it runs beside other files (test/support/shared-stack-environment.ts).
+ * @stack isolated
+ */
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';

@@ -1,3 +1,7 @@
+/**
+ * Starts a local stack of its own, so it runs beside other files (test/support/shared-stack-environment.ts).
+ * @stack isolated
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeStreamSummaryCommand, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';

@@ -4,7 +4,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { AWS_CALL_RECORDING_DIR, type RecordedCall } from '../../adapters/aws-call-recorder';
 import { aslRequirements } from '../../infra/asl-definition';
 import { PROJECT_ROOT, REGISTRY_METADATA_KEY } from '../../infra/constructs/registry-functions';
-import { synthesizeForTests } from '../../infra/testing';
+import { defaultTemplateForTests } from '../../infra/testing';
 import { ENV } from '../../lambdas/environment';
 import { handlerEnvironment, loadLocalConfig } from '../../local/config';
 import { STATE_MACHINES } from '../../statemachines/state-machines';
@@ -34,7 +34,7 @@ interface IamCheck {
   readonly resourcePolicy?: PolicyDocument | null;
 }
 
-const synthesized = synthesizeForTests();
+const synthesized = defaultTemplateForTests();
 const template = new DeployedTemplate(synthesized.template.toJSON() as Json);
 
 async function evaluate(check: IamCheck): Promise<string | undefined> {

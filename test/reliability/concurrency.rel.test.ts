@@ -30,19 +30,19 @@ describe('concurrency', () => {
     const cartRun = async (index: number) => {
       const opened = await send('POST', '/carts');
       if (opened.status !== 201) {
-        unexpected.push(`open ${opened.status}`);
+        unexpected.push(`open ${opened.status} ${opened.body?.error?.code ?? ''}`);
         return undefined;
       }
       const cartId: string = opened.body.cartId;
       for (const [sku, quantity] of [[`P${index}`, 2], [`Q${index % 7}`, 1]] as const) {
         const added = await send('POST', `/carts/${cartId}/items`, { body: { sku, quantity } });
-        if (added.status !== 200) unexpected.push(`add ${added.status}`);
+        if (added.status !== 200) unexpected.push(`add ${added.status} ${added.body?.error?.code ?? ''}`);
       }
       const removed = await send('DELETE', `/carts/${cartId}/items/P${index}?quantity=1`);
-      if (removed.status !== 200) unexpected.push(`remove ${removed.status}`);
+      if (removed.status !== 200) unexpected.push(`remove ${removed.status} ${removed.body?.error?.code ?? ''}`);
       if (index % 2 === 0) {
         const closed = await send('POST', `/carts/${cartId}/close`);
-        if (closed.status !== 200) unexpected.push(`close ${closed.status}`);
+        if (closed.status !== 200) unexpected.push(`close ${closed.status} ${closed.body?.error?.code ?? ''}`);
       }
       return cartId;
     };
@@ -63,10 +63,11 @@ describe('concurrency', () => {
       operations,
       faultsInjected: 0,
       ...auditOutcome(audit),
-      note: `hot cart ${succeededOnHot.size}/${CLIENTS * ADDS_PER_CLIENT} adds accepted; ${audit.storedEvents} events; ${log.answers.filter((a) => a.status === 503).length} answers 503 retried`,
+      note: `hot cart ${succeededOnHot.size}/${CLIENTS * ADDS_PER_CLIENT} adds accepted; ${audit.storedEvents} events; ${log.answers.filter((a) => a.status === 503).length} answers 503 retried; ${log.answers.filter((a) => a.status === 0).length} calls without an answer (connection reset) retried`,
     });
 
     expect(log.contractBreaches).toEqual([]);
+    expect(log.gaveUp).toEqual([]);
     expect(unexpected).toEqual([]);
     expect(hotSkus).toEqual(new Set(succeededOnHot.keys()));
     expect(hotCart.body.version).toBe(1 + succeededOnHot.size);

@@ -70,6 +70,7 @@ describe('emulator faults', () => {
       note: `outage ${OUTAGE_MS / 1000} s; ${unavailable} answers 503 with Retry-After, slowest answer ${(slowest / 1000).toFixed(1)} s; commands applied twice ${appliedTwice.length}`,
     });
     expect(log.contractBreaches).toEqual([]);
+    expect(log.gaveUp).toEqual([]);
     expect(reads.filter((r) => ![200, 404].includes(r.status) && !(r.status === 503 && r.code === 'SERVICE_UNAVAILABLE' && r.retryAfter))).toEqual([]);
     // The outage was felt (the SDK gave up within its budget instead of waiting the outage out)...
     expect(unavailable).toBeGreaterThan(0);
