@@ -39,6 +39,7 @@ export interface AlarmCheckOptions {
   readonly now?: () => number;
   /** Tells this run's notification apart from any other (defaults to the time). */
   readonly runId?: string;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export const ALARM_CHECK_LIKELY_CAUSES: readonly string[] = [
@@ -46,6 +47,13 @@ export const ALARM_CHECK_LIKELY_CAUSES: readonly string[] = [
   "the topic key's policy (statement AllowCloudWatchAlarmsToUseTheTopicKey: cloudwatch.amazonaws.com may use the key)",
   'the alarm history: aws cloudwatch describe-alarm-history --alarm-name <alarm> --history-item-type Action',
 ];
+
+/**
+ * AWS's SDK documentation of subscribing a queue (SubscribeQueue): "There might be a small time period immediately
+ * after subscribing the SQS queue to the SNS topic and updating the SQS queue's policy, where messages are not able
+ * to be delivered to the queue." The alarm is set only after this pause.
+ */
+const SUBSCRIPTION_SETTLE_MS = 5_000;
 
 /** Long polls of at most this long (SQS allows 20 s), so that the deadline is kept. */
 const MAX_WAIT_SECONDS = 20;
@@ -75,7 +83,8 @@ export async function checkAlarmDelivery(clients: AlarmDeliveryClients, options:
         }),
       ));
       ({ SubscriptionArn: subscriptionArn } = await clients.sns.send(new SubscribeCommand({ TopicArn: options.topicArn, Protocol: 'sqs', Endpoint: queueArn, ReturnSubscriptionArn: true })));
-      const setAt = new Date(now());
+      await (options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(SUBSCRIPTION_SETTLE_MS);
+    const setAt = new Date(now());
       await clients.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'ALARM', StateReason: reason }));
 
       let alarmAt: number | undefined;

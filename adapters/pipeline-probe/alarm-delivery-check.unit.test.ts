@@ -70,15 +70,18 @@ function scriptedAws(options: { alarms: MetricAlarm[]; deliver: 'both' | 'alarm-
       }) as never,
     },
   };
-  return { clients, sent, now: () => clock, of: (command: string) => sent.filter((entry) => entry.command === command) };
+  const sleep = async (ms: number) => void (clock += ms);
+  return { clients, sent, now: () => clock, sleep, of: (command: string) => sent.filter((entry) => entry.command === command) };
 }
 
 describe('verify --alarm-check', () => {
   it('subscribes a queue only the topic may send to, sets an OK alarm to ALARM, gets both notifications, and cleans up', async () => {
     const aws = scriptedAws({ alarms: [alarm('pipe-failures', { Period: 300 }), alarm('api-5xx'), alarm('replay-failed', { StateValue: 'ALARM' })], deliver: 'both' });
-    const result = await checkAlarmDelivery(aws.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 600_000, now: aws.now, runId: 'run-1' });
+    const result = await checkAlarmDelivery(aws.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 600_000, now: aws.now, sleep: aws.sleep, runId: 'run-1' });
     expect(result).toMatchObject({ ok: true, alarmName: 'qa-cart-api-5xx', detail: expect.stringMatching(/ALARM notification reached a subscriber of .*qa-cart-alarms.*and the OK of its return/) });
 
+    // The alarm is set only once the queue is subscribed (and the subscription had a moment to settle).
+    expect(aws.sent.slice(0, 4).map((entry) => entry.command)).toEqual(['DescribeAlarms', 'CreateQueue', 'Subscribe', 'SetAlarmState']);
     expect(aws.of('DescribeAlarms')[0]!.input).toMatchObject({ AlarmNamePrefix: 'qa-cart-', AlarmTypes: ['MetricAlarm'] });
     const [create] = aws.of('CreateQueue');
     const queueName = `qa-cart-alarm-check-${START}`;
@@ -110,7 +113,7 @@ describe('verify --alarm-check', () => {
 
   it('fails when no notification arrives, quoting the alarm history, within the deadline, and still cleans up', async () => {
     const aws = scriptedAws({ alarms: [alarm('api-5xx')], deliver: 'none', history: ['Failed to execute action arn:aws:sns:eu-west-1:123456789012:qa-cart-alarms. Received error: "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."'] });
-    const result = await checkAlarmDelivery(aws.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 90_000, now: aws.now, runId: 'run-2' });
+    const result = await checkAlarmDelivery(aws.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 90_000, now: aws.now, sleep: aws.sleep, runId: 'run-2' });
     expect(result.ok).toBe(false);
     expect(result.detail).toMatch(/no ALARM notification within --timeout; alarm history: Failed to execute action .*encryption key/);
     expect(result.likelyCauses!.join(' ')).toMatch(/AllowCloudWatchAlarmsToPublish.*AllowCloudWatchAlarmsToUseTheTopicKey/);
@@ -121,9 +124,9 @@ describe('verify --alarm-check', () => {
 
   it("fails without the OK notification of the return, and does not count another run's ALARM", async () => {
     const alarmOnly = scriptedAws({ alarms: [alarm('api-5xx')], deliver: 'alarm-only' });
-    expect((await checkAlarmDelivery(alarmOnly.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 60_000, now: alarmOnly.now, runId: 'run-3' })).detail).toContain('no OK notification');
+    expect((await checkAlarmDelivery(alarmOnly.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 60_000, now: alarmOnly.now, sleep: alarmOnly.sleep, runId: 'run-3' })).detail).toContain('no OK notification');
     const other = scriptedAws({ alarms: [alarm('api-5xx')], deliver: 'someone-elses' });
-    expect((await checkAlarmDelivery(other.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 60_000, now: other.now, runId: 'run-4' })).detail).toContain('no ALARM notification');
+    expect((await checkAlarmDelivery(other.clients, { stage: 'qa', topicArn: TOPIC, deadline: START + 60_000, now: other.now, sleep: other.sleep, runId: 'run-4' })).detail).toContain('no ALARM notification');
   });
 
   it('sets no alarm when none is OK and acting on the topic, and says why', async () => {
