@@ -51,7 +51,9 @@ describe('simulation regression seeds', () => {
 });
 
 /** The slice of schedules every `npm test` runs (npm run simulate runs as many as asked). */
-// 5,000 schedules at ~8 ms of CPU each: ~40 s on a quiet core; the time-out leaves room for two busy cores.
+// 5,000 schedules at ~8 ms of CPU each: ~40 s on a quiet core (`npm run simulate` prints schedules per second).
+// The time-out only guards against a hang: on two cores shared with two burners and the other jest worker the slice
+// took 6 min once (load average 15-19), and a slower machine must not fail it.
 const SLICE = { from: 100_001, schedules: 5_000 };
 
 describe('simulation slice', () => {
@@ -68,5 +70,5 @@ describe('simulation slice', () => {
     }
     expect(violating).toEqual([]);
     expect(faulty).toBeGreaterThan(SLICE.schedules * 0.7);
-  }, 360_000);
+  }, 900_000);
 });
