@@ -1,7 +1,5 @@
 import { retryingClient, type Send } from './retrying-client';
 
-export type { Send } from './retrying-client';
-
 export interface LoadResult {
   readonly cartIds: string[];
   readonly commands: number;
