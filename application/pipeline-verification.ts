@@ -63,6 +63,11 @@ export interface PipelineProbe {
   readonly where: 'local' | 'aws';
   /** How often a hop that waits (stream, consumers, archive) looks again. */
   readonly pollIntervalMs: number;
+  /**
+   * The Pipe's queue among deadLetterCounts' (AWS: cdc-pipe; locally: pipe). A letter there during the run means
+   * the Pipe gave up on a batch: the kinesis hop fails at once instead of waiting out --timeout.
+   */
+  readonly pipeDeadLetterQueue?: string;
   /** Through the cart API: POST /carts {"probe": true}. */
   openProbeCart(): Promise<{ cartId: string; version: number }>;
   addItem(cartId: string, sku: string, quantity: number): Promise<{ version: number }>;
@@ -196,8 +201,19 @@ export async function verifyPipeline(probe: PipelineProbe, options: VerifyOption
 
   await hop('kinesis', async () => {
     if (!cartId || events.length === 0) return needs('event-store');
+    const pipeQueue = probe.pipeDeadLetterQueue;
+    /** Batches the Pipe gave up on since the run started (its retries spent, e.g. every put refused). */
+    const pipeGaveUp = async () => (pipeQueue && state.lettersBefore ? ((await probe.deadLetterCounts())[pipeQueue] ?? 0) - (state.lettersBefore[pipeQueue] ?? 0) : 0);
+    const gaveUpDetail = (onStream: string, letters: number) => `${onStream}, and the Pipe sent ${letters} batch(es) to its dead-letter queue (${pipeQueue}) meanwhile`;
     return waitFor(async () => {
-      const records = await probe.streamRecords(cartId, since);
+      const letters = await pipeGaveUp();
+      let records: readonly ProbeStreamRecord[];
+      try {
+        records = await probe.streamRecords(cartId, since);
+      } catch (error) {
+        if (letters > 0) return { done: false, failed: true, detail: gaveUpDetail(`the stream could not be read (${messageOf(error)})`, letters) };
+        throw error;
+      }
       const wrongKey = records.find((record) => record.partitionKey !== cartId);
       if (wrongKey) return { done: false, failed: true, detail: `a record of the probe has PartitionKey "${wrongKey.partitionKey}", expected the cart id` };
       const notEnvelope = records.find((record) => !record.envelope);
@@ -206,9 +222,11 @@ export async function verifyPipeline(probe: PipelineProbe, options: VerifyOption
       if (changed) return { done: false, failed: true, detail: `the record of event ${changed.envelope!.eventId} differs from the stored event` };
       const seen = new Set(records.map((record) => record.envelope!.eventId).filter((id) => eventIds.has(id)));
       const duplicates = records.length - seen.size;
+      const onStream = `${seen.size}/${eventIds.size} events as records keyed by the cart id`;
+      if (seen.size < eventIds.size && letters > 0) return { done: false, failed: true, detail: gaveUpDetail(onStream, letters) };
       return {
         done: seen.size === eventIds.size,
-        detail: `${seen.size}/${eventIds.size} events as records keyed by the cart id${duplicates > 0 ? ` (${duplicates} duplicate record(s): at-least-once delivery)` : ''}`,
+        detail: `${onStream}${duplicates > 0 ? ` (${duplicates} duplicate record(s): at-least-once delivery)` : ''}`,
       };
     });
   });
@@ -275,8 +293,11 @@ export async function verifyPipeline(probe: PipelineProbe, options: VerifyOption
   return { ok: hops.every((result) => result.ok), where: probe.where, ...(cartId ? { cartId } : {}), startedAt: new Date(started).toISOString(), ms: now() - started, hops };
 }
 
-/** The line `cdc-cart verify` prints per hop: `ok|FAIL <hop> <ms> <detail>`, then a FAIL's likely causes. */
-export function hopLine(result: HopResult): string {
+/**
+ * The line `cdc-cart verify` prints per hop: `ok|FAIL <hop> <ms> <detail>`, then a FAIL's likely causes (also for
+ * the extra check `alarm-delivery` of --alarm-check).
+ */
+export function hopLine(result: Omit<HopResult, 'hop'> & { readonly hop: PipelineHop | 'alarm-delivery' }): string {
   const line = `${result.ok ? 'ok' : 'FAIL'} ${result.hop} ${result.ms} ${result.detail}`;
   return result.ok ? line : [line, ...(result.likelyCauses ?? []).map((cause) => `       likely: ${cause}`)].join('\n');
 }

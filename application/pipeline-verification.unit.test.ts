@@ -40,6 +40,34 @@ describe('verifyPipeline', () => {
     expect(kinesis.ms).toBe(0);
   });
 
+  it("fails kinesis as soon as the Pipe's dead-letter queue grows while the probe's events are missing, naming the queue", async () => {
+    const time = fakeTime();
+    let polls = 0;
+    const report = await verifyPipeline(
+      healthyProbe({
+        where: 'aws',
+        pipeDeadLetterQueue: 'cdc-pipe',
+        streamRecords: async () => [],
+        // The Pipe gives up on the probe's batch (every put refused) after a few polls.
+        deadLetterCounts: async () => ({ 'cdc-pipe': (polls += 1) > 3 ? 1 : 0 }),
+      }),
+      { timeoutMs: 600_000, ...time },
+    );
+    const kinesis = report.hops.find((hop) => hop.hop === 'kinesis')!;
+    expect(kinesis).toMatchObject({ ok: false, detail: '0/2 events as records keyed by the cart id, and the Pipe sent 1 batch(es) to its dead-letter queue (cdc-pipe) meanwhile' });
+    expect(kinesis.ms).toBeLessThan(10_000);
+    // Without the Pipe's queue named, the same run waits out the whole --timeout.
+    polls = 0;
+    const slow = await verifyPipeline(healthyProbe({ streamRecords: async () => [], deadLetterCounts: async () => ({ 'cdc-pipe': (polls += 1) > 3 ? 1 : 0 }) }), { timeoutMs: 60_000, ...fakeTime() });
+    expect(slow.hops.find((hop) => hop.hop === 'kinesis')!.detail).toMatch(/^not within --timeout/);
+  });
+
+  it('passes kinesis when every probe event is on the stream, whatever the Pipe dead-lettered meanwhile (the dead-letters hop reports that)', async () => {
+    let polls = 0;
+    const report = await verifyPipeline(healthyProbe({ pipeDeadLetterQueue: 'pipe', deadLetterCounts: async () => ({ pipe: (polls += 1) > 1 ? 1 : 0 }) }), { timeoutMs: 10_000, ...fakeTime() });
+    expect(report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop)).toEqual(['dead-letters']);
+  });
+
   it('fails dead-letters when a letter arrived during the run, naming the queue', async () => {
     const counts: Record<string, number>[] = [{ pipe: 0 }, { pipe: 0, 'consumer:projections': 1 }];
     const report = await verifyPipeline(healthyProbe({ deadLetterCounts: async () => counts.shift()! }), { timeoutMs: 10_000, ...fakeTime() });

@@ -1,15 +1,17 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { parseQueueUrls, type AwsPipelineResources } from '../adapters/pipeline-probe/aws-pipeline-probe';
-import { STACK_OUTPUTS, stackNameOf, type StackOutputKey } from '../infra/stack-outputs';
+import { PIPE_DEAD_LETTER_QUEUE, STACK_OUTPUTS, stackNameOf, type StackOutputKey } from '../infra/stack-outputs';
 
 /** Everything `cdc-cart --aws` talks to, read from one deployed stage's stack outputs. */
 export interface AwsStack extends AwsPipelineResources {
+  readonly stage: string;
   readonly stackName: string;
   readonly region: string;
   readonly apiUrl: string;
   readonly cartSummaryTable: string;
   readonly itemPopularityTable: string;
+  readonly alarmTopicArn: string;
 }
 
 export class AwsStackError extends Error {
@@ -47,6 +49,7 @@ export async function resolveAwsStack(stage: string, region: string | undefined,
   if (missing.length > 0) throw new AwsStackError(`stack ${stackName} has no output ${missing.join(', ')}: it was deployed from an older version; deploy this one (npx cdk deploy -c stage=${stage})`);
   const value = (key: StackOutputKey) => byKey.get(STACK_OUTPUTS[key])!;
   return {
+    stage,
     stackName,
     region: resolvedRegion,
     apiUrl: value('apiUrl'),
@@ -56,8 +59,10 @@ export async function resolveAwsStack(stage: string, region: string | undefined,
     replayStateMachineArn: value('replayStateMachineArn'),
     cartSummaryTable: value('cartSummaryTable'),
     itemPopularityTable: value('itemPopularityTable'),
+    alarmTopicArn: value('alarmTopicArn'),
     eventLogLogGroup: value('eventLogLogGroup'),
     deadLetterQueueUrls: parseQueueUrls(value('deadLetterQueueUrls')),
+    pipeDeadLetterQueue: PIPE_DEAD_LETTER_QUEUE,
   };
 }
 

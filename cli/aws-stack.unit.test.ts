@@ -36,6 +36,8 @@ describe('cdc-cart --aws: the stack outputs', () => {
       eventStoreTable: 'value-of-EventStoreTableName',
       replayStateMachineArn: 'value-of-replayStateMachineArn',
       eventLogLogGroup: 'value-of-EventLogLogGroupName',
+      alarmTopicArn: 'value-of-AlarmTopicArn',
+      stage: 'qa',
       deadLetterQueueUrls: { 'cdc-pipe': 'https://sqs/q1', 'consumer-projections': 'https://sqs/q2' },
     });
   });

@@ -4,11 +4,14 @@ import { parseArgs } from 'node:util';
 import { archiveByHour, isArchiveEventKey } from '../application/archive-browsing';
 import { inspectCart, type CartInspection } from '../application/cart-inspection';
 import { StreamMarker, type MarkedStreamRecord } from '../application/stream-inspection';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { dynamoDbDocumentClient, dynamoDbStreamsClient, kinesisClient, s3Client, sfnClient, sqsClient } from '../adapters/aws-clients';
 import { awsPipelineProbe, queueDepths } from '../adapters/pipeline-probe/aws-pipeline-probe';
 import { signedCartApi } from '../adapters/pipeline-probe/signed-http';
+import { checkAlarmDelivery, type AlarmDeliveryResult } from '../adapters/pipeline-probe/alarm-delivery-check';
 import { AwsStackError, AwsUsageError, resolveAwsStack, takeAwsFlags, type AwsStack } from './aws-stack';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { generationalReadModels } from '../adapters/dynamodb/read-models';
@@ -41,6 +44,7 @@ Commands:
   dead-letters ...                         list the dead letters (= npm run dead-letters --)
   verify [--json] [--timeout SECONDS]      send one probe cart through every hop and print one line per hop,
                                            ok|FAIL <hop> <ms> <detail>; exit 0 when every hop is ok, 1 otherwise
+  verify --aws --stage NAME --alarm-check  also prove that an alarm reaches a subscriber of the alarm topic
   dead-letters redrive ID... | --all       send letters back (CDC: enrichment + Pipe target; consumer: its
                                            consumer); a letter is removed only once its redrive succeeded
 
@@ -211,15 +215,16 @@ const LOCAL_VERIFY_TIMEOUT_SECONDS = 45;
 const AWS_VERIFY_TIMEOUT_SECONDS = 600;
 
 async function verify(target: Target, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, timeout: { type: 'string' }, 'alarm-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
   if (values.help) {
     return help(
-      'verify [--json] [--timeout SECONDS] [--aws --stage NAME [--region REGION]]',
-      `Opens one probe cart (id prefix ${PROBE_CART_ID_PREFIX}, left out of top items) through the API and follows it through every hop:\n${PIPELINE_HOPS.join(', ')}.\nPrints ok|FAIL <hop> <ms> <detail> per hop, with the likely causes of a FAIL; exit 0 when all are ok, 1 otherwise.\n--timeout: the whole run (default ${LOCAL_VERIFY_TIMEOUT_SECONDS} s locally, ${AWS_VERIFY_TIMEOUT_SECONDS} s with --aws, enough for Firehose's buffer).`,
+      'verify [--json] [--timeout SECONDS] [--aws --stage NAME [--region REGION] [--alarm-check]]',
+      `Opens one probe cart (id prefix ${PROBE_CART_ID_PREFIX}, left out of top items) through the API and follows it through every hop:\n${PIPELINE_HOPS.join(', ')}.\nPrints ok|FAIL <hop> <ms> <detail> per hop, with the likely causes of a FAIL; exit 0 when all are ok, 1 otherwise.\n--timeout: the whole run (default ${LOCAL_VERIFY_TIMEOUT_SECONDS} s locally, ${AWS_VERIFY_TIMEOUT_SECONDS} s with --aws, enough for Firehose's buffer).\n--alarm-check (with --aws): meanwhile sets an OK alarm of the stage to ALARM and waits for its ALARM and OK\nnotifications on a temporary SQS queue subscribed to the alarm topic; one more line, ok|FAIL alarm-delivery.`,
     );
   }
   const timeoutSeconds = values.timeout === undefined ? (target.where === 'aws' ? AWS_VERIFY_TIMEOUT_SECONDS : LOCAL_VERIFY_TIMEOUT_SECONDS) : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || !/^\d+(\.\d+)?$/.test(values.timeout ?? '1')) throw new UsageError(`--timeout takes a number of seconds, got "${values.timeout}"`);
+  if (values['alarm-check'] && target.where !== 'aws') throw new UsageError('--alarm-check goes with --aws --stage NAME: the local stack has no alarms');
   const probe =
     target.where === 'local'
       ? localPipelineProbe(target.config)
@@ -231,13 +236,24 @@ async function verify(target: Target, args: string[]): Promise<number> {
           sqs: sqsClient(),
           logs: new CloudWatchLogsClient({ region: target.stack.region }),
         });
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  // The alarm check runs beside the hops (it waits on CloudWatch and SNS, they on the pipeline), within the same --timeout.
+  const alarmCheck: Promise<AlarmDeliveryResult> | undefined =
+    values['alarm-check'] && target.where === 'aws'
+      ? checkAlarmDelivery(
+          { cloudWatch: new CloudWatchClient({ region: target.stack.region }), sns: new SNSClient({ region: target.stack.region }), sqs: sqsClient() },
+          { stage: target.stack.stage, topicArn: target.stack.alarmTopicArn, deadline },
+        )
+      : undefined;
   const report = await verifyPipeline(probe, { timeoutMs: timeoutSeconds * 1000, ...(values.json ? {} : { onHop: (hop) => process.stdout.write(`${hopLine(hop)}\n`) }) });
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const alarmDelivery = await alarmCheck;
+  if (values.json) process.stdout.write(`${JSON.stringify(alarmDelivery ? { ...report, ok: report.ok && alarmDelivery.ok, alarmDelivery } : report, null, 2)}\n`);
   else {
-    const failed = report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop);
+    if (alarmDelivery) process.stdout.write(`${hopLine({ hop: 'alarm-delivery', ...alarmDelivery })}\n`);
+    const failed = [...report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop), ...(alarmDelivery && !alarmDelivery.ok ? ['alarm-delivery'] : [])];
     process.stderr.write(`${failed.length === 0 ? `every hop ok` : `FAIL: ${failed.join(', ')}`} (probe cart ${report.cartId ?? 'not opened'}, ${(report.ms / 1000).toFixed(1)} s, ${report.where})\n`);
   }
-  return report.ok ? 0 : 1;
+  return report.ok && (alarmDelivery?.ok ?? true) ? 0 : 1;
 }
 
 /**

@@ -24,7 +24,7 @@ import { POINTER_CACHE_MS } from '../application/generations';
 import { defaultRetireAfterSeconds } from '../application/replay';
 import { readAslRequirements } from './asl-definition';
 import { wireLambda } from './lambda-wiring';
-import { STACK_OUTPUTS } from './stack-outputs';
+import { PIPE_DEAD_LETTER_QUEUE, STACK_OUTPUTS } from './stack-outputs';
 import { checkRecordAgesAgainstRetention, streamConsumers } from './stream-consumer-settings';
 
 export interface CartStackProps extends StackProps {
@@ -189,7 +189,7 @@ export class CartStack extends Stack {
       archive: archive.deliveryStream,
       stateMachines: stateMachines.map((s) => ({ name: s.name, stateMachine: s.construct.stateMachine })),
       deadLetterQueues: [
-        { name: 'cdc-pipe', queue: pipe.deadLetterQueue },
+        { name: PIPE_DEAD_LETTER_QUEUE, queue: pipe.deadLetterQueue },
         ...consumerSettings.map((c) => ({ name: `consumer-${c.name}`, queue: consumers.failureQueues.get(c.name)! })),
       ],
       deployedFunctions: new Set(functions.functions.keys()),
@@ -322,7 +322,7 @@ export class CartStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.apiEndpoint, description: 'Cart HTTP API (IAM-signed requests by default)' });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucket.bucketName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, { value: alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
     for (const { name, construct } of stateMachines) {
       new CfnOutput(this, `${name}StateMachineArn`, { value: construct.stateMachine.stateMachineArn });

@@ -11,9 +11,14 @@ export const STACK_OUTPUTS = {
   cartSummaryTable: 'CartSummaryTableName',
   itemPopularityTable: 'ItemPopularityTableName',
   eventLogLogGroup: 'EventLogLogGroupName',
+  /** The SNS topic every alarm acts on (verify --alarm-check subscribes a temporary queue to it). */
+  alarmTopicArn: 'AlarmTopicArn',
   /** `name=url,...` for every dead-letter queue (cdc-pipe, consumer-<name>). */
   deadLetterQueueUrls: 'DeadLetterQueueUrls',
 } as const;
+
+/** The Pipe's dead-letter queue's name in DeadLetterQueueUrls. */
+export const PIPE_DEAD_LETTER_QUEUE = 'cdc-pipe';
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 

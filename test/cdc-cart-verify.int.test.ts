@@ -5,6 +5,11 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
+import { kinesisClient } from '../adapters/aws-clients';
+import { JsonLinesDeadLetterInbox } from '../adapters/dead-letters/json-lines-dead-letter-inbox';
+import { PIPE_DEAD_LETTER_SOURCE } from '../local/pipe/local-pipe';
+import { localDeadLetterFile } from '../local/config';
 import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
 
 const run = promisify(execFile);
@@ -79,7 +84,39 @@ describe('cdc-cart verify', () => {
     }
   });
 
-  it('refuses a bad --timeout with exit 2', async () => {
+  it('refuses a bad --timeout, and --alarm-check without --aws, with exit 2', async () => {
     expect(await verify('--timeout', 'soon')).toMatchObject({ code: 2, stderr: expect.stringContaining('--timeout takes a number of seconds') });
+    expect(await verify('--alarm-check')).toMatchObject({ code: 2, stderr: expect.stringContaining('--alarm-check goes with --aws') });
+  });
+
+  // Last in this file: the stack's events stream stays deleted. On AWS a Pipe whose Kinesis target is gone has every
+  // PutRecords answered ResourceNotFoundException; Pipes retries the batch MaximumRetryAttempts times, then sends it
+  // to its dead-letter queue ("Pipes error handling and troubleshooting"). The local Pipe runner does the same.
+  it("with the Pipe's target failing (its stream deleted), exits 1 naming kinesis, and the Pipe dead-letters the batch after its retries", async () => {
+    const inbox = new JsonLinesDeadLetterInbox(localDeadLetterFile(own.config));
+    const pipeLettersBefore = (await inbox.pending()).filter((letter) => letter.source === PIPE_DEAD_LETTER_SOURCE).length;
+    await kinesisClient().send(new DeleteStreamCommand({ StreamName: own.config.resources.eventsStream }));
+    const result = await verify('--timeout', '90');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^ok api /m);
+    expect(result.stdout).toMatch(/^ok event-store /m);
+    // The first FAIL is the kinesis hop: as soon as the Pipe gave up on the probe's batch (its dead letter), not at
+    // the end of --timeout; then the Pipe's dead letters among the likely causes.
+    const firstFail = result.stdout.split('\n').find((line) => line.startsWith('FAIL '));
+    expect(firstFail).toMatch(/^FAIL kinesis \d+ the stream could not be read \(ResourceNotFoundException.*\), and the Pipe sent \d+ batch\(es\) to its dead-letter queue \(pipe\) meanwhile$/);
+    expect(result.stdout).toMatch(/^FAIL kinesis [^\n]*\n {7}likely: the pipe component/m);
+    // The batches with the probe's two stream records (nothing else writes to this stack) reach the Pipe's dead
+    // letters once their retries are spent (10, backing off). A letter holds the batch's shard and sequence range, as
+    // AWS's does, not the records.
+    const deadline = Date.now() + 90_000;
+    let letters: Awaited<ReturnType<typeof inbox.pending>> = [];
+    for (;;) {
+      letters = (await inbox.pending()).filter((letter) => letter.source === PIPE_DEAD_LETTER_SOURCE).slice(pipeLettersBefore);
+      const records = letters.reduce((sum, letter) => sum + Number((letter.ids as { batchSize?: number } | undefined)?.batchSize ?? 0), 0);
+      if (records >= 2 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    expect(letters.length).toBeGreaterThan(0);
+    for (const letter of letters) expect(letter.reason).toMatch(/^Kinesis refused \d+ of \d+ record\(s\): ResourceNotFoundException.*\(RetryAttemptsExhausted after 11 attempt\(s\)\)$/);
   });
 });

@@ -19,6 +19,8 @@ export interface AwsPipelineResources {
   readonly eventLogLogGroup: string;
   /** Each dead-letter queue by name (cdc-pipe, consumer-<name>). */
   readonly deadLetterQueueUrls: Readonly<Record<string, string>>;
+  /** The Pipe's own among them (infra/stack-outputs.ts: PIPE_DEAD_LETTER_QUEUE). */
+  readonly pipeDeadLetterQueue?: string;
 }
 
 export interface AwsClients {
@@ -38,6 +40,7 @@ export function awsPipelineProbe(resources: AwsPipelineResources, api: CartApiCa
   return new SdkPipelineProbe({
     where: 'aws',
     pollIntervalMs: AWS_POLL_INTERVAL_MS,
+    ...(resources.pipeDeadLetterQueue ? { pipeDeadLetterQueue: resources.pipeDeadLetterQueue } : {}),
     api,
     store: new DynamoDbEventStore(clients.documents, resources.eventStoreTable),
     tail: new KinesisStreamTail(clients.kinesis, resources.eventsStream),

@@ -11,6 +11,7 @@ export type CartApiCall = (method: 'GET' | 'POST', path: string, body?: unknown)
 export interface SdkPipelineProbeParts {
   readonly where: 'local' | 'aws';
   readonly pollIntervalMs: number;
+  readonly pipeDeadLetterQueue?: string;
   readonly api: CartApiCall;
   readonly store: EventStore;
   readonly tail: KinesisStreamTail;
@@ -35,12 +36,14 @@ const ARCHIVE_LOOKBACK_MS = 15 * 60_000;
 export class SdkPipelineProbe implements PipelineProbe {
   readonly where: 'local' | 'aws';
   readonly pollIntervalMs: number;
+  readonly pipeDeadLetterQueue?: string;
   /** Archive objects never change once written: each is read once. */
   private readonly readObjects = new Map<string, string[]>();
 
   constructor(private readonly parts: SdkPipelineProbeParts) {
     this.where = parts.where;
     this.pollIntervalMs = parts.pollIntervalMs;
+    if (parts.pipeDeadLetterQueue) this.pipeDeadLetterQueue = parts.pipeDeadLetterQueue;
   }
 
   async openProbeCart(): Promise<{ cartId: string; version: number }> {

@@ -8,6 +8,7 @@ import { SdkPipelineProbe, type CartApiCall } from '../../adapters/pipeline-prob
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
 import type { PipelineProbe } from '../../application/pipeline-verification';
 import { endpointOf, localDeadLetterFile, type LocalConfig } from '../config';
+import { PIPE_DEAD_LETTER_SOURCE } from '../pipe/local-pipe';
 import { stateMachineArn } from '../stepfunctions/arns';
 
 /** The local pipeline answers within a second or two: look again often. */
@@ -23,6 +24,7 @@ export function localPipelineProbe(config: LocalConfig): PipelineProbe {
   return new SdkPipelineProbe({
     where: 'local',
     pollIntervalMs: LOCAL_POLL_INTERVAL_MS,
+    pipeDeadLetterQueue: PIPE_DEAD_LETTER_SOURCE,
     api: localCartApi(endpointOf(config.ports.api)),
     store: new DynamoDbEventStore(documents, config.resources.eventStoreTable),
     tail: new KinesisStreamTail(kinesisClient(), config.resources.eventsStream),

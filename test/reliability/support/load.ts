@@ -1,9 +1,4 @@
-import type { api, ApiResponse } from '../../support/local-stack';
-import { retryingClient } from './retrying-client';
-
-/** How the load sends a request: by default as docs/api.md asks a client to (./retrying-client.ts). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Send = (method: string, path: string, options?: Parameters<typeof api>[2]) => Promise<ApiResponse<any>>;
+import { retryingClient, type Send } from './retrying-client';
 
 export interface LoadResult {
   readonly cartIds: string[];

@@ -1,0 +1,102 @@
+import type { EventEnvelope } from '../../domain/events';
+import { awsPipelineProbe, type AwsClients } from './aws-pipeline-probe';
+
+const CART = '00000000-1111-4222-8333-444444444444';
+const SINCE = new Date(Date.UTC(2026, 11, 5, 11, 0));
+const RESOURCES = {
+  eventStoreTable: 'qa-cart-events',
+  eventsStream: 'qa-cart-events-stream',
+  archiveBucket: 'qa-archive',
+  replayStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:qa-replay',
+  eventLogLogGroup: '/aws/lambda/qa-eventLog',
+  deadLetterQueueUrls: { 'cdc-pipe': 'https://sqs.eu-west-1.amazonaws.com/123456789012/qa-cdc-dlq', 'consumer-projections': 'https://sqs.eu-west-1.amazonaws.com/123456789012/qa-projections-dlq' },
+};
+
+function envelope(version: number): EventEnvelope {
+  return { eventId: `e${version}`, aggregateType: 'Cart', aggregateId: CART, version, type: version === 1 ? 'CartOpened' : 'ItemAdded', schemaVersion: 1, occurredAt: SINCE.toISOString(), data: {} };
+}
+
+/** Each client's send replaced by a script that records the request (command name and input) and answers it. */
+function scriptedClients(answers: Record<string, (input: any, call: number) => unknown>) {
+  const sent: { command: string; input: any }[] = [];
+  const client = {
+    send: (async (command: { constructor: { name: string }; input: unknown }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      sent.push({ command: name, input: command.input });
+      const answer = answers[name];
+      if (!answer) throw new Error(`unscripted ${name}`);
+      return answer(command.input, sent.filter((entry) => entry.command === name).length);
+    }) as never,
+  };
+  const clients = { documents: client, kinesis: client, s3: client, sfn: client, sqs: client, logs: client } as unknown as AwsClients;
+  return { clients, sent, of: (command: string) => sent.filter((entry) => entry.command === command).map((entry) => entry.input) };
+}
+
+const noApi = async () => ({ status: 500, body: undefined });
+
+describe('verify --aws: the requests the AWS probe makes', () => {
+  it("reads the stream from the run's start (AT_TIMESTAMP), every shard", async () => {
+    const aws = scriptedClients({
+      ListShards: () => ({ Shards: [{ ShardId: 'shardId-0' }] }),
+      GetShardIterator: () => ({ ShardIterator: 'it-0' }),
+      GetRecords: () => ({
+        Records: [envelope(1), envelope(2)].map((event, index) => ({ SequenceNumber: String(index), PartitionKey: CART, ApproximateArrivalTimestamp: SINCE, Data: Buffer.from(JSON.stringify(event)) })),
+        MillisBehindLatest: 0,
+      }),
+    });
+    const records = await awsPipelineProbe(RESOURCES, noApi, aws.clients).streamRecords(CART, SINCE);
+    expect(records.map((record) => [record.partitionKey, record.envelope?.eventId])).toEqual([[CART, 'e1'], [CART, 'e2']]);
+    expect(aws.of('ListShards')[0]).toMatchObject({ StreamName: 'qa-cart-events-stream' });
+    expect(aws.of('GetShardIterator')[0]).toEqual({ StreamName: 'qa-cart-events-stream', ShardId: 'shardId-0', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: SINCE });
+  });
+
+  it("reads the event log's lines of the cart from its log group with a JSON filter pattern, every page, in time order", async () => {
+    const aws = scriptedClients({
+      FilterLogEvents: (_input, call) =>
+        call === 1
+          ? { events: [{ timestamp: 2, message: JSON.stringify({ message: 'cart event', eventId: 'e2', version: 2 }) }, { timestamp: 3, message: 'START RequestId' }], nextToken: 'page-2' }
+          : { events: [{ timestamp: 1, message: JSON.stringify({ message: 'cart event', eventId: 'e1', version: 1 }) }] },
+    });
+    expect(await awsPipelineProbe(RESOURCES, noApi, aws.clients).eventLogLines(CART, SINCE)).toEqual([{ eventId: 'e1', version: 1 }, { eventId: 'e2', version: 2 }]);
+    expect(aws.of('FilterLogEvents')).toEqual([
+      { logGroupName: '/aws/lambda/qa-eventLog', startTime: SINCE.getTime(), filterPattern: `{ $.message = "cart event" && $.aggregateId = "${CART}" }`, nextToken: undefined },
+      { logGroupName: '/aws/lambda/qa-eventLog', startTime: SINCE.getTime(), filterPattern: `{ $.message = "cart event" && $.aggregateId = "${CART}" }`, nextToken: 'page-2' },
+    ]);
+  });
+
+  it('counts each dead-letter queue as visible plus in-flight messages, without receiving any', async () => {
+    const aws = scriptedClients({ GetQueueAttributes: (input) => ({ Attributes: input.QueueUrl.includes('cdc') ? { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '1' } : { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } }) });
+    expect(await awsPipelineProbe(RESOURCES, noApi, aws.clients).deadLetterCounts()).toEqual({ 'cdc-pipe': 3, 'consumer-projections': 0 });
+    expect(aws.of('GetQueueAttributes')).toEqual(
+      Object.values(RESOURCES.deadLetterQueueUrls).map((QueueUrl) => ({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] })),
+    );
+    expect(aws.sent.map((entry) => entry.command)).not.toContain('ReceiveMessage');
+  });
+
+  it('starts a dry-run replay of the window on the stack state machine and reads its output', async () => {
+    const aws = scriptedClients({
+      StartExecution: (input) => ({ executionArn: `${RESOURCES.replayStateMachineArn.replace('stateMachine', 'execution')}:${input.name}` }),
+      DescribeExecution: () => ({ status: 'SUCCEEDED', output: JSON.stringify({ eventsRead: 7 }) }),
+    });
+    const probe = awsPipelineProbe(RESOURCES, noApi, aws.clients);
+    const window = { from: '2026-12-05T11:00:00.000Z', to: '2026-12-05T11:59:59.999Z' };
+    expect(await probe.dryRunReplay(window, Date.now() + 60_000)).toMatchObject({ status: 'SUCCEEDED', eventsRead: 7, executionName: expect.stringMatching(/^verify-/) });
+    const [start] = aws.of('StartExecution');
+    expect(start).toMatchObject({ stateMachineArn: RESOURCES.replayStateMachineArn, name: expect.stringMatching(/^verify-[0-9TZ-]+$/) });
+    expect(JSON.parse(start.input)).toEqual({ ...window, target: 'projections', dryRun: true });
+  });
+
+  it('opens the probe cart and reads it back through the (signed) API calls it is given', async () => {
+    const calls: unknown[][] = [];
+    const api = async (method: string, path: string, body?: unknown) => {
+      calls.push(body === undefined ? [method, path] : [method, path, body]);
+      if (path === '/carts') return { status: 201, body: { cartId: CART, version: 1 } };
+      if (path === `/read/carts/${CART}`) return { status: 200, body: { version: 2 } };
+      return { status: 404, body: { error: 'NOT_FOUND' } };
+    };
+    const probe = awsPipelineProbe(RESOURCES, api, scriptedClients({}).clients);
+    expect(await probe.openProbeCart()).toEqual({ cartId: CART, version: 1 });
+    expect(await probe.readModelVersion(CART)).toBe(2);
+    expect(calls).toEqual([['POST', '/carts', { probe: true }], ['GET', `/read/carts/${CART}`]]);
+  });
+});
