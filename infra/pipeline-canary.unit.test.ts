@@ -33,6 +33,8 @@ describe('the pipeline canary on AWS', () => {
     expect(schedule).toMatchObject({ Name: 'dev-cart-canary', ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'OFF' } });
     expect(on.stack.resolve(schedule.Target.Arn)).toEqual(on.stack.resolve(on.stack.functions.get('canary').functionArn));
     expect(schedule.Target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
+    const invokeConfigs = Object.values(resourcesOf(on, 'AWS::Lambda::EventInvokeConfig')).map((config) => config.Properties);
+    expect(invokeConfigs).toContainEqual(expect.objectContaining({ MaximumRetryAttempts: 0, FunctionName: on.stack.resolve(on.stack.functions.get('canary').functionName) }));
   });
 
   test('canarySchedule changes the rate', () => {
