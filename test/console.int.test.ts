@@ -178,6 +178,20 @@ describe('the operations console in a real browser', () => {
     await screenshot('executions');
   });
 
+  it('answers a redrive of a run that cannot be redriven with 409 EXECUTION_NOT_REDRIVABLE, of an unknown run with 404', async () => {
+    const redrive = async (arn: string) => {
+      const response = await fetch(`${testStack().apiUrl}/console/api/executions/${encodeURIComponent(arn)}/redrive`, { method: 'POST' });
+      return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
+    };
+    const { executions } = (await (await fetch(`${testStack().apiUrl}/console/api/executions`)).json()) as { executions: { executionArn: string; machine: string; status: string }[] };
+    const replay = executions.find((execution) => execution.machine === 'replay' && execution.status === 'SUCCEEDED')!;
+    // A SUCCEEDED execution is not redrivable on AWS either (locally a failed one is refused too: docs/replay-and-backfill.md).
+    expect(await redrive(replay.executionArn)).toMatchObject({ status: 409, body: { error: { code: 'EXECUTION_NOT_REDRIVABLE', message: expect.stringContaining('SUCCEEDED') } } });
+    const unknown = `${replay.executionArn.split(':').slice(0, 7).join(':')}:no-such-run`;
+    expect(await redrive(unknown)).toMatchObject({ status: 404, body: { error: { code: 'EXECUTION_NOT_FOUND' } } });
+    expect(await redrive('arn:aws:states:us-east-1:000000000000:execution:no-such-machine:x')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_EXECUTION_ARN' } } });
+  });
+
   it('redrives a Pipe batch letter: its records read back from the stream, through the enrichment and the Pipe’s target; keeps one that fails again', async () => {
     // As the Pipe leaves a batch it gave up on (local/on-failure-record.ts, like AWS): only where the records are.
     const batch = await streamBatchOf(carts[2]!);
