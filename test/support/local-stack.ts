@@ -29,11 +29,14 @@ export async function api<T = any>(method: string, path: string, options: { body
 /**
  * A write as a careful client sends it (docs/api.md): with an Idempotency-Key, and again with the same key after
  * Retry-After when the API answers 503 (the event store did not answer within the API's budget: a loaded machine,
- * chaos's stalls), or 409 IDEMPOTENT_REQUEST_IN_PROGRESS while that first attempt still runs, so the command is
- * applied at most once whatever the answers were.
+ * chaos's stalls), or 409 IDEMPOTENT_REQUEST_IN_PROGRESS while that first attempt still runs, or after the lock
+ * write of the first attempt was applied and its answer lost (chaos's ambiguous-write: the SDK's retry then finds
+ * the lock taken, by the same request, until it expires), so the command is applied at most once whatever the
+ * answers were. `key` names the Idempotency-Key, for a test that sends it again itself.
  */
-export async function retriedCommand<T = any>(method: string, path: string, body?: unknown, attempts = 20): Promise<ApiResponse<T>> {
-  const headers = { 'idempotency-key': randomUUID() };
+export async function retriedCommand<T = any>(method: string, path: string, body?: unknown, options: { key?: string; headers?: Record<string, string>; attempts?: number } = {}): Promise<ApiResponse<T>> {
+  const headers = { ...options.headers, 'idempotency-key': options.key ?? randomUUID() };
+  const attempts = options.attempts ?? 20;
   for (let attempt = 1; ; attempt++) {
     const response = await api<T>(method, path, { headers, ...(body === undefined ? {} : { body }) });
     // 409 IDEMPOTENT_REQUEST_IN_PROGRESS: the first attempt, answered 503 at the deadline, is still running.
