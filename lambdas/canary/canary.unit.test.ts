@@ -6,11 +6,21 @@ import { runCanary } from './canary';
 /** The EMF documents Powertools writes to stdout (as on Lambda, where CloudWatch turns them into metrics). */
 async function emitted(run: (metrics: Metrics) => Promise<unknown>): Promise<{ hop: string; failed: number; namespace: string; dimensions: string[][]; service: string }[]> {
   const lines: string[] = [];
+  // As on Lambda, whatever the test run's environment says: the local stack's settings, which `npm test` exports to
+  // every jest worker, turn metrics off (POWERTOOLS_METRICS_DISABLED=true), and POWERTOOLS_DEV would send them to
+  // jest's console instead of stdout.
+  const saved = { disabled: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  delete process.env.POWERTOOLS_DEV;
   const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
   try {
     await run(new Metrics({ namespace: 'CdcCart/test', serviceName: 'canary' }));
   } finally {
     write.mockRestore();
+    for (const [name, value] of [['POWERTOOLS_METRICS_DISABLED', saved.disabled], ['POWERTOOLS_DEV', saved.dev]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
   return lines
     .flatMap((chunk) => chunk.split('\n'))
