@@ -4,7 +4,8 @@ const transform = {
 };
 const common = {
   transform,
-  testEnvironment: 'node',
+  // The node environment, with each project's testTimeout really in force (jest-circus reads only the global one).
+  testEnvironment: '<rootDir>/test/support/project-timeout-environment.ts',
   // Jest 30 deletes what a test file left on the global scope once the file is done; "soft" (the default) only
   // warns (JEST-01) when something touches it afterwards, and a later Jest switches to "on". "on" now: a test that
   // leaves a timer or a socket callback reaching for globals after its file ended fails here, where it can be fixed.

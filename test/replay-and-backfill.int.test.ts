@@ -2,7 +2,6 @@
  * Starts a local stack of its own, so it runs beside other files (test/support/shared-stack-environment.ts).
  * @stack isolated
  */
-import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +37,7 @@ import { createStepFunctionsApi } from '../local/stepfunctions/server';
 import { logger } from '../lambdas/observability';
 import type { LambdaName } from '../lambdas/registry';
 import { readAllKinesisEvents } from './support/cdc-kinesis';
+import { retriedCommand } from './support/local-stack';
 
 /**
  * Replay and backfill end to end, through the local Step Functions endpoint and @aws-sdk/client-sfn. They wipe
@@ -379,24 +379,14 @@ async function runToEnd(machine: 'replay' | 'backfill', input: unknown): Promise
 }
 
 async function createCarts(count: number): Promise<void> {
-  const api = endpointOf(config.ports.api);
-  // A busy machine can make the API answer 503 (the event store did not answer within its budget): as its answer
-  // says, a client retries after Retry-After with the same Idempotency-Key, so the command is applied at most once.
+  const apiUrl = endpointOf(config.ports.api);
+  // As a careful client sends them (retriedCommand): a busy machine can make the API answer 503 (the event store did
+  // not answer within its budget), and the retry with the same key 409 IDEMPOTENT_REQUEST_IN_PROGRESS while the first
+  // attempt still runs; both are retried after Retry-After, so each command is applied at most once.
   const call = async (method: string, path: string, body?: unknown) => {
-    const idempotencyKey = randomUUID();
-    let response: Response;
-    for (let attempt = 1; ; attempt++) {
-      response = await fetch(`${api}${path}`, {
-        method,
-        headers: { 'idempotency-key': idempotencyKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (response.status !== 503 || attempt === 5) break;
-      await response.text();
-      await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after') ?? 5) * 1000));
-    }
-    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as { cartId: string };
+    const response = await retriedCommand<{ cartId: string }>(method, path, body, { apiUrl });
+    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
   };
   await Promise.all(
     Array.from({ length: count }, async (_, n) => {

@@ -14,14 +14,14 @@ export interface ApiResponse<T = unknown> {
 }
 
 /** One HTTP call to the local cart API; the body is parsed as JSON when there is one. */
-export async function api<T = any>(method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+export async function api<T = any>(method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; apiUrl?: string } = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${testStack().apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const response = await fetch(`${options.apiUrl ?? testStack().apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
 }
@@ -32,13 +32,13 @@ export async function api<T = any>(method: string, path: string, options: { body
  * chaos's stalls), or 409 IDEMPOTENT_REQUEST_IN_PROGRESS while that first attempt still runs, or after the lock
  * write of the first attempt was applied and its answer lost (chaos's ambiguous-write: the SDK's retry then finds
  * the lock taken, by the same request, until it expires), so the command is applied at most once whatever the
- * answers were. `key` names the Idempotency-Key, for a test that sends it again itself.
+ * answers were. `key` names the Idempotency-Key, for a test that sends it again itself; `apiUrl` another stack's API.
  */
-export async function retriedCommand<T = any>(method: string, path: string, body?: unknown, options: { key?: string; headers?: Record<string, string>; attempts?: number } = {}): Promise<ApiResponse<T>> {
+export async function retriedCommand<T = any>(method: string, path: string, body?: unknown, options: { key?: string; headers?: Record<string, string>; attempts?: number; apiUrl?: string } = {}): Promise<ApiResponse<T>> {
   const headers = { ...options.headers, 'idempotency-key': options.key ?? randomUUID() };
   const attempts = options.attempts ?? 20;
   for (let attempt = 1; ; attempt++) {
-    const response = await api<T>(method, path, { headers, ...(body === undefined ? {} : { body }) });
+    const response = await api<T>(method, path, { headers, ...(body === undefined ? {} : { body }), ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
     // 409 IDEMPOTENT_REQUEST_IN_PROGRESS: the first attempt, answered 503 at the deadline, is still running.
     const inProgress = response.status === 409 && (response.body as { error?: { code?: string } })?.error?.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS';
     if ((response.status !== 503 && !inProgress) || attempt === attempts) return response;

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
-import { TestEnvironment } from 'jest-environment-node';
+import { ProjectTimeoutEnvironment } from './project-timeout-environment';
 
 /**
  * The integration project runs two files at a time: most of its time is spent waiting (a rebuild's settles, a
@@ -10,7 +10,7 @@ import { TestEnvironment } from 'jest-environment-node';
  * turns on it, one file at a time: some of them kill its components or count what its dead-letter file and health
  * report hold, which another file's traffic would change under them.
  */
-export default class SharedStackEnvironment extends TestEnvironment {
+export default class SharedStackEnvironment extends ProjectTimeoutEnvironment {
   private readonly isolated: boolean;
   private holding = false;
 

@@ -7,6 +7,12 @@ import { acquire, release } from './shared-stack-environment';
 
 const TEST_DIR = join(__dirname, '..');
 
+describe('the project\'s testTimeout is in force (jest-circus alone would read only the global one)', () => {
+  test('a unit test file starts with the unit project\'s 30 s, not jest\'s default 5 s', () => {
+    expect((globalThis as unknown as Record<symbol, unknown>)[Symbol.for('TEST_TIMEOUT_SYMBOL')]).toBe(30_000);
+  });
+});
+
 describe('integration files on the shared stack take turns', () => {
   test('a file declares @stack isolated exactly when it starts a stack of its own', () => {
     const files = readdirSync(TEST_DIR).filter((name) => name.endsWith('.int.test.ts'));
