@@ -2,23 +2,11 @@ import type { EventEnvelope } from '../domain/events';
 import { claimingConsumer, InMemoryPositionStore, type PositionStore } from './claiming-consumer';
 import { InMemoryEventStore } from './in-memory-event-store';
 import { CartSequencer } from './sequencer';
-
-const envelope = (cartId: string, version: number): EventEnvelope => ({
-  eventId: `${cartId}-${version}`,
-  aggregateType: 'Cart',
-  aggregateId: cartId,
-  version,
-  type: 'ItemAdded',
-  schemaVersion: 1,
-  occurredAt: '2026-01-01T00:00:00.000Z',
-  data: { sku: 'A', quantity: 1 },
-});
+import { itemAdded as envelope, storeWithHistories } from './event-histories.testing';
 
 async function storeWith(cartId: string, length: number): Promise<{ store: InMemoryEventStore; history: EventEnvelope[] }> {
-  const store = new InMemoryEventStore();
-  const history = Array.from({ length }, (_, i) => envelope(cartId, i + 1));
-  await store.appendToStream(cartId, 0, history);
-  return { store, history };
+  const { store, events } = await storeWithHistories({ [cartId]: length });
+  return { store, history: events };
 }
 
 /** Positions whose next `advance` misbehaves once, as an AWS call can. */

@@ -1,30 +1,9 @@
 import fc from 'fast-check';
 import type { EventEnvelope } from '../domain/events';
 import { claimingConsumer, InMemoryPositionStore, type PositionStore } from './claiming-consumer';
+import { itemAdded as envelope, storeWithHistories as storeWith } from './event-histories.testing';
 import { InMemoryEventStore } from './in-memory-event-store';
 import { CartSequencer, MissingHistoryError, ProjectionContentionError, type CartPosition, type SequencedConsumer } from './sequencer';
-
-const envelope = (cartId: string, version: number): EventEnvelope => ({
-  eventId: `${cartId}-${version}`,
-  aggregateType: 'Cart',
-  aggregateId: cartId,
-  version,
-  type: 'ItemAdded',
-  schemaVersion: 1,
-  occurredAt: '2026-01-01T00:00:00.000Z',
-  data: { sku: 'A', quantity: 1 },
-});
-
-async function storeWith(histories: Record<string, number>): Promise<{ store: InMemoryEventStore; events: EventEnvelope[] }> {
-  const store = new InMemoryEventStore();
-  const events: EventEnvelope[] = [];
-  for (const [cartId, length] of Object.entries(histories)) {
-    const history = Array.from({ length }, (_, i) => envelope(cartId, i + 1));
-    await store.appendToStream(cartId, 0, history);
-    events.push(...history);
-  }
-  return { store, events };
-}
 
 /** A consumer that records what it was handed, per cart, behind a shared position store. */
 function recorder(positions: PositionStore = new InMemoryPositionStore()) {

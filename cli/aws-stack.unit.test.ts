@@ -81,4 +81,17 @@ describe('cdc-cart --aws: signed API requests', () => {
     expect(sent[0]!.url).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/carts');
     expect(Object.keys(sent[0]!.init.headers as Record<string, string>)).toEqual(expect.arrayContaining(['authorization', 'x-amz-date', 'host']));
   });
+
+  it("signs the caller's Idempotency-Key with the rest, and reads an answer's Retry-After", async () => {
+    const sent: RequestInit[] = [];
+    const send = (async (_url: string, init: RequestInit) => {
+      sent.push(init);
+      return new Response(JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE' } }), { status: 503, headers: { 'retry-after': '2' } });
+    }) as unknown as typeof fetch;
+    const api = signedCartApi('https://abc123.execute-api.eu-west-1.amazonaws.com', 'eu-west-1', credentials, send);
+    expect(await api('POST', '/carts', { probe: true }, { 'idempotency-key': 'k-1' })).toEqual({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE' } }, retryAfter: 2 });
+    const headers = sent[0]!.headers as Record<string, string>;
+    expect(headers['idempotency-key']).toBe('k-1');
+    expect(headers.authorization).toMatch(/SignedHeaders=content-type;host;idempotency-key;x-amz-content-sha256;x-amz-date;x-amz-security-token,/);
+  });
 });

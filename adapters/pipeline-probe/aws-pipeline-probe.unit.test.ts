@@ -100,3 +100,44 @@ describe('verify --aws: the requests the AWS probe makes', () => {
     expect(calls).toEqual([['POST', '/carts', { probe: true }], ['GET', `/read/carts/${CART}`]]);
   });
 });
+
+describe('the probe sends its API calls as a careful client does (docs/api.md)', () => {
+  const unavailable = { status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE' } }, retryAfter: 0 };
+  const inProgress = { status: 409, body: { error: { code: 'IDEMPOTENT_REQUEST_IN_PROGRESS' } }, retryAfter: 0 };
+
+  function scriptedApi(answers: { status: number; body: unknown; retryAfter?: number }[]) {
+    const calls: { method: string; path: string; key: string | undefined }[] = [];
+    const api = async (method: 'GET' | 'POST', path: string, _body?: unknown, headers?: Record<string, string>) => {
+      calls.push({ method, path, key: headers?.['idempotency-key'] });
+      return answers.shift() ?? { status: 500, body: 'unscripted' };
+    };
+    return { api, calls };
+  }
+
+  it('sends a write again with the same Idempotency-Key after a 503 or a 409 in progress, so one transient refusal does not fail the api hop', async () => {
+    const { api, calls } = scriptedApi([unavailable, inProgress, { status: 201, body: { cartId: CART, version: 1 } }]);
+    expect(await awsPipelineProbe(RESOURCES, api, scriptedClients({}).clients).openProbeCart()).toEqual({ cartId: CART, version: 1 });
+    expect(calls).toHaveLength(3);
+    expect(calls[0]!.key).toEqual(expect.any(String));
+    expect(new Set(calls.map(({ key }) => key))).toEqual(new Set([calls[0]!.key]));
+  });
+
+  it('gives each write its own key, and sends a read without one', async () => {
+    const { api, calls } = scriptedApi([{ status: 200, body: { version: 2 } }, { status: 200, body: { version: 3 } }, { status: 200, body: { cartId: CART, version: 3, items: [] } }]);
+    const probe = awsPipelineProbe(RESOURCES, api, scriptedClients({}).clients);
+    await probe.addItem(CART, 'verify-probe', 1);
+    await probe.addItem(CART, 'verify-probe', 1);
+    await probe.readCart(CART);
+    expect(calls[0]!.key).not.toBe(calls[1]!.key);
+    expect(calls[2]).toEqual({ method: 'GET', path: `/carts/${CART}`, key: undefined });
+  });
+
+  it('fails the call with every refusal named once the API keeps refusing, and does not retry a real error', async () => {
+    const refusing = scriptedApi(Array.from({ length: 10 }, () => unavailable));
+    await expect(awsPipelineProbe(RESOURCES, refusing.api, scriptedClients({}).clients).openProbeCart()).rejects.toThrow('POST /carts answered 503 (after 503, 503, 503, 503)');
+    expect(refusing.calls).toHaveLength(5);
+    const invalid = scriptedApi([{ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } }]);
+    await expect(awsPipelineProbe(RESOURCES, invalid.api, scriptedClients({}).clients).openProbeCart()).rejects.toThrow('POST /carts answered 400');
+    expect(invalid.calls).toHaveLength(1);
+  });
+});

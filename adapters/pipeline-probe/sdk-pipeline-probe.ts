@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { EventStore } from '../../application/event-store';
 import type { PipelineProbe, ProbeArchiveObject, ProbeCart, ProbeReplayResult, ProbeStreamRecord } from '../../application/pipeline-verification';
@@ -5,8 +6,20 @@ import type { ArchiveObjects } from '../../application/replay-ports';
 import { ARCHIVE_EVENTS_PREFIX, archiveHourPrefix, hourFloor } from '../../application/replay-window';
 import type { KinesisStreamTail } from '../kinesis/stream-tail';
 
-/** One call to the cart HTTP API: plain locally, SigV4-signed on AWS (adapters/pipeline-probe/signed-http.ts). */
-export type CartApiCall = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+/**
+ * One call to the cart HTTP API: plain locally, SigV4-signed on AWS (adapters/pipeline-probe/signed-http.ts).
+ * `retryAfter` is the answer's Retry-After header, in seconds, when it has one.
+ */
+export type CartApiCall = (method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: unknown; retryAfter?: number }>;
+
+/**
+ * The probe sends each call this many times at most, as docs/api.md asks of a client: again after Retry-After (at most
+ * MAX_RETRY_WAIT_S) when the API answers 503 or 409 IDEMPOTENT_REQUEST_IN_PROGRESS, a write with the same
+ * Idempotency-Key. One transient 503 (a throttled append, a slow cold start) is then not a failed api hop, nor on AWS
+ * a point toward the canary's alarm; an API that keeps refusing still fails the hop within about 20 s.
+ */
+const API_ATTEMPTS = 5;
+const MAX_RETRY_WAIT_S = 5;
 
 export interface SdkPipelineProbeParts {
   readonly where: 'local' | 'aws';
@@ -117,10 +130,27 @@ export class SdkPipelineProbe implements PipelineProbe {
   }
 
   private async call(method: 'GET' | 'POST', path: string, body: unknown, expected: number): Promise<unknown> {
-    const answer = await this.parts.api(method, path, body);
-    if (answer.status !== expected) throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
-    return answer.body;
+    const headers = method === 'POST' ? { 'idempotency-key': randomUUID() } : undefined;
+    const refusals: number[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.parts.api(method, path, body, headers);
+      const code = (answer.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+      const transient = answer.status === 503 || (answer.status === 409 && code === 'IDEMPOTENT_REQUEST_IN_PROGRESS');
+      if (!transient || attempt === API_ATTEMPTS) {
+        if (answer.status === expected) return answer.body;
+        const before = refusals.length > 0 ? ` (after ${refusals.join(', ')})` : '';
+        throw new Error(`${method} ${path} answered ${answer.status}${before}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+      }
+      refusals.push(answer.status);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(answer.retryAfter ?? 1, MAX_RETRY_WAIT_S) * 1_000));
+    }
   }
+}
+
+/** The Retry-After of an answer, in seconds (the API sends whole seconds), when it has one. */
+export function retryAfterOf(headers: Headers): { retryAfter?: number } {
+  const seconds = Number(headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? { retryAfter: seconds } : {};
 }
 
 function eventIdOf(line: string, cartId: string): string[] {

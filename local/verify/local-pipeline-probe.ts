@@ -4,7 +4,7 @@ import { dynamoDbDocumentClient, kinesisClient, s3Client, sfnClient } from '../.
 import { JsonLinesDeadLetterInbox } from '../../adapters/dead-letters/json-lines-dead-letter-inbox';
 import { DynamoDbEventStore } from '../../adapters/dynamodb/event-store';
 import { KinesisStreamTail } from '../../adapters/kinesis/stream-tail';
-import { SdkPipelineProbe, type CartApiCall } from '../../adapters/pipeline-probe/sdk-pipeline-probe';
+import { retryAfterOf, SdkPipelineProbe, type CartApiCall } from '../../adapters/pipeline-probe/sdk-pipeline-probe';
 import { S3ArchiveObjects } from '../../adapters/s3/replay-archive';
 import type { PipelineProbe } from '../../application/pipeline-verification';
 import { endpointOf, localDeadLetterFile, type LocalConfig } from '../config';
@@ -42,10 +42,14 @@ export function localPipelineProbe(config: LocalConfig): PipelineProbe {
 }
 
 export function localCartApi(baseUrl: string): CartApiCall {
-  return async (method, path, body) => {
-    const response = await fetch(`${baseUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  return async (method, path, body, headers) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined, ...retryAfterOf(response.headers) };
   };
 }
 

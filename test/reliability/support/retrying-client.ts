@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { api, type ApiResponse } from '../../support/local-stack';
+import { sendRetried, type ApiOptions, type ApiResponse } from '../../support/local-stack';
 
 /** How a load sends a request (./load.ts): by default as docs/api.md asks a client to, with `retryingClient`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Send = (method: string, path: string, options?: Parameters<typeof api>[2]) => Promise<ApiResponse<any>>;
+export type Send = (method: string, path: string, options?: ApiOptions) => Promise<ApiResponse<any>>;
 
 /** What a retrying client saw: every answer, not only the last of each call. */
 export interface RetryLog {
@@ -19,61 +19,27 @@ export interface RetryLog {
 const GIVE_UP_AFTER_MS = 300_000;
 
 /**
- * A client as docs/api.md asks clients to behave: every write carries an Idempotency-Key, and a 503 (or the 409 of a
- * request still in progress under that key) is retried with the same key after its Retry-After; so is a call that
- * got no answer at all (the connection reset under load: the command may or may not have run, and the key makes the
- * retry safe either way). Gives up after GIVE_UP_AFTER_MS and returns the last answer (status 0 for none).
+ * A client as docs/api.md asks clients to behave: every write carries an Idempotency-Key, and `sendRetried` sends a
+ * call again after a 503, a 409 IDEMPOTENT_REQUEST_IN_PROGRESS or no answer, for up to GIVE_UP_AFTER_MS. The log
+ * keeps every answer, the ones that break the 503 contract, and the calls it gave up on.
  */
 export function retryingClient(): { send: Send; log: RetryLog } {
   const log: RetryLog = { answers: [], contractBreaches: [], gaveUp: [] };
   const send: Send = async (method, path, options = {}) => {
     const headers = method === 'GET' ? { ...options.headers } : { 'idempotency-key': randomUUID(), ...options.headers };
-    const firstSent = Date.now();
-    const seen: string[] = [];
-    for (;;) {
-      const started = Date.now();
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      let response: ApiResponse<any>;
-      try {
-        response = await api(method, path, { ...options, headers });
-      } catch (error) {
-        const code = networkErrorCode(error);
-        log.answers.push({ status: 0, ms: Date.now() - started, code });
-        seen.push(`no answer (${code})`);
-        response = { status: 0, headers: new Headers(), body: { error: { code } } };
-      }
-      if (response.status !== 0) {
-        const code: string | undefined = response.body?.error?.code;
-        const retryAfter = response.headers.get('retry-after');
-        log.answers.push({ status: response.status, ms: Date.now() - started, code, retryAfter });
-        seen.push(`${response.status}${code ? ` ${code}` : ''}`);
-        if (response.status >= 500 && !(response.status === 503 && code === 'SERVICE_UNAVAILABLE' && retryAfter)) {
-          log.contractBreaches.push(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)} retry-after=${retryAfter}`);
+    const { response, gaveUp } = await sendRetried(method, path, {
+      ...options,
+      headers,
+      giveUpAfterMs: GIVE_UP_AFTER_MS,
+      onAnswer: ({ status, ms, code, retryAfter, response: answered }) => {
+        log.answers.push(status === 0 ? { status, ms, code } : { status, ms, code, retryAfter });
+        if (status >= 500 && !(status === 503 && code === 'SERVICE_UNAVAILABLE' && retryAfter)) {
+          log.contractBreaches.push(`${method} ${path}: ${status} ${JSON.stringify(answered.body)} retry-after=${retryAfter}`);
         }
-      }
-      const code: string | undefined = response.body?.error?.code;
-      const retry = response.status === 0 || response.status === 503 || (response.status === 409 && code === 'IDEMPOTENT_REQUEST_IN_PROGRESS');
-      if (!retry) return response;
-      if (Date.now() - firstSent > GIVE_UP_AFTER_MS) {
-        log.gaveUp.push(`${method} ${path} after ${Math.round((Date.now() - firstSent) / 1000)} s: ${summarise(seen)}`);
-        return response;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1_000));
-    }
+      },
+    });
+    if (gaveUp) log.gaveUp.push(gaveUp);
+    return response;
   };
   return { send, log };
-}
-
-/** fetch rejects with a TypeError whose cause says what the socket did (ECONNRESET, UND_ERR_SOCKET, ...). */
-function networkErrorCode(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (!(error instanceof TypeError) || !cause) throw error;
-  return cause.code ?? cause.message ?? 'unknown';
-}
-
-/** "503 SERVICE_UNAVAILABLE x12, 409 IDEMPOTENT_REQUEST_IN_PROGRESS x3": the answers in the order first seen. */
-function summarise(answers: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const answer of answers) counts.set(answer, (counts.get(answer) ?? 0) + 1);
-  return [...counts].map(([answer, count]) => `${answer} x${count}`).join(', ');
 }
