@@ -4,7 +4,7 @@ import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environmen
 import { ProjectTimeoutEnvironment } from './project-timeout-environment';
 
 /**
- * The integration project runs two files at a time: most of its time is spent waiting (a rebuild's settles, a
+ * Jest runs several files at a time (maxWorkers): most of its time is spent waiting (a rebuild's settles, a
  * replay, Firehose's buffer), not computing. Files that start a stack of their own declare it in their first
  * comment (`@stack isolated`) and run beside anything. The others share the stack global-setup started and take
  * turns on it, one file at a time: some of them kill its components or count what its dead-letter file and health
