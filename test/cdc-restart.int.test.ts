@@ -2,7 +2,10 @@ import { isFresh, readHeartbeat } from '../local/process/heartbeat';
 import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
 import { api, retriedCommand, testStack } from './support/local-stack';
 
-jest.setTimeout(240_000);
+// Each wait has 180 s: under CHAOS=all beside two burners and the other jest workers, the first events of four
+// fresh carts once took more than 60 s to reach the stream (a fresh-clone busy run).
+const WAIT_MS = 180_000;
+jest.setTimeout(5 * WAIT_MS);
 
 const CARTS = 4;
 
@@ -31,7 +34,7 @@ function commandsInBackground() {
   };
 }
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -46,7 +49,10 @@ describe('the local Pipe runner survives kill -9', () => {
     const ids = () => new Set(traffic.versions.keys());
 
     // Some events are already through the Pipe, more are in flight.
-    await waitForKinesisEvents((events) => eventsByCart(events, ids()).size === CARTS && [...eventsByCart(events, ids()).values()].every((e) => e.length >= 3));
+    await waitForKinesisEvents((events) => eventsByCart(events, ids()).size === CARTS && [...eventsByCart(events, ids()).values()].every((e) => e.length >= 3), WAIT_MS).catch((error: Error) => {
+      // Say how far the traffic got: carts opened and versions acknowledged, against what reached the stream.
+      throw new Error(`${error.message}; acknowledged versions ${JSON.stringify(Object.fromEntries(traffic.versions))}`);
+    });
     const before = readHeartbeat(dataDir, 'pipe');
     expect(before).toBeDefined();
     process.kill(before!.pid, 'SIGKILL');
@@ -63,7 +69,7 @@ describe('the local Pipe runner survives kill -9', () => {
     const events = await waitForKinesisEvents((all) => {
       const byCart = eventsByCart(all, ids());
       return [...final].every(([cartId, version]) => byCart.get(cartId)?.length === version);
-    }, 60_000);
+    }, WAIT_MS);
     const byCart = eventsByCart(events, ids());
     for (const [cartId, version] of final) {
       // First occurrences: every version exactly once, none missing. Not in order: the stream is not ordered per
