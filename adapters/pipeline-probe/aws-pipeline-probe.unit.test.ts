@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../../domain/events';
 import { awsPipelineProbe, type AwsClients } from './aws-pipeline-probe';
+import { API_RETRY_BUDGET_MS, SdkPipelineProbe, type SdkPipelineProbeParts } from './sdk-pipeline-probe';
 
 const CART = '00000000-1111-4222-8333-444444444444';
 const SINCE = new Date(Date.UTC(2026, 11, 5, 11, 0));
@@ -132,12 +133,19 @@ describe('the probe sends its API calls as a careful client does (docs/api.md)',
     expect(calls[2]).toEqual({ method: 'GET', path: `/carts/${CART}`, key: undefined });
   });
 
-  it('fails the call with every refusal named once the API keeps refusing, and does not retry a real error', async () => {
-    const refusing = scriptedApi(Array.from({ length: 10 }, () => unavailable));
-    await expect(awsPipelineProbe(RESOURCES, refusing.api, scriptedClients({}).clients).openProbeCart()).rejects.toThrow('POST /carts answered 503 (after 503, 503, 503, 503)');
-    expect(refusing.calls).toHaveLength(5);
+  it('fails the call, naming the refusals, once the API keeps refusing past the budget, and does not retry a real error', async () => {
+    const refusing = scriptedApi(Array.from({ length: 1_000 }, () => ({ ...unavailable, retryAfter: 0.01 })));
+    // Only the API calls are exercised: the other parts stay out.
+    const probe = new SdkPipelineProbe({ where: 'aws', pollIntervalMs: 1, api: refusing.api, apiRetryBudgetMs: 200 } as unknown as SdkPipelineProbeParts);
+    await expect(probe.openProbeCart()).rejects.toThrow(/^POST \/carts answered 503 \(after \d+ transient refusal\(s\): 503\)/);
+    expect(refusing.calls.length).toBeGreaterThan(2);
+    expect(refusing.calls.length).toBeLessThan(1_000);
     const invalid = scriptedApi([{ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } }]);
     await expect(awsPipelineProbe(RESOURCES, invalid.api, scriptedClients({}).clients).openProbeCart()).rejects.toThrow('POST /carts answered 400');
     expect(invalid.calls).toHaveLength(1);
+  });
+
+  it('keeps sending a write whose key is IN_PROGRESS for as long as the idempotency lock can be held (the API Lambda\'s 30 s)', () => {
+    expect(API_RETRY_BUDGET_MS).toBeGreaterThan(30_000);
   });
 });
