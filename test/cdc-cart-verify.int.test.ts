@@ -120,6 +120,10 @@ describe('cdc-cart verify', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     expect(letters.length).toBeGreaterThan(0);
-    for (const letter of letters) expect(letter.reason).toMatch(/^Kinesis refused \d+ of \d+ record\(s\): ResourceNotFoundException.*\(RetryAttemptsExhausted after 11 attempt\(s\)\)$/);
+    // A letter names the last attempt's refusal: the deleted stream's, or under CHAOS a partial failure chaos put on
+    // that attempt (a quiet fresh-clone run saw one).
+    for (const letter of letters) {
+      expect(letter.reason).toMatch(/^Kinesis refused \d+ of \d+ record\(s\): (ResourceNotFoundException|ProvisionedThroughputExceededException: .*\(chaos: kinesis-partial-failure\)).*\(RetryAttemptsExhausted after 11 attempt\(s\)\)$/);
+    }
   });
 });
