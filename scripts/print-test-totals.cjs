@@ -13,7 +13,7 @@ const files = runs.flatMap((run) => run.files || []);
 if (files.length > 0) {
   const projects = new Map();
   for (const { project, seconds } of files) projects.set(project, (projects.get(project) || 0) + seconds);
-    // Each run named by its files' projects: unit+integration and reliability run side by side (scripts/run-test-suites.cjs).
+  // Each run named by its files' projects: unit+integration and reliability run side by side (scripts/run-test-suites.cjs).
   const runName = (run) => [...new Set((run.files || []).map((entry) => entry.project))].join('+') || 'no files';
   console.log(`time: jest runs ${runs.map((run) => `${runName(run)} ${run.wallSeconds} s`).join(', ')} (wall); files per project ${[...projects].map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(', ')}`);
   console.log('slowest files:');
