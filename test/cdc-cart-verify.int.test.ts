@@ -58,7 +58,8 @@ describe('cdc-cart verify', () => {
   // on a slow verify.
   it('prints every hop ok, in order, and exits 0', async () => {
     const result = await verify('--timeout', '180');
-    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('every hop ok') });
+    // stdout rides along so that a failure shows each hop's line (how many events the archive had, and where).
+    expect({ code: result.code, stderr: result.stderr, stdout: result.stdout }).toMatchObject({ code: 0, stderr: expect.stringContaining('every hop ok') });
     const lines = result.stdout.trim().split('\n');
     expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(HOPS.map((hop) => `ok ${hop}`));
     expect(lines.every((line) => /^ok \S+ \d+ \S/.test(line))).toBe(true);
