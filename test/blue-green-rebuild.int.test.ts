@@ -11,7 +11,7 @@ import { generationsOf } from '../domain/projections';
 import { endpointOf } from '../local/config';
 import { startIsolatedStack, type IsolatedStack } from '../local/isolated-stack';
 import { eventually } from './support/consumers';
-import { api } from './support/local-stack';
+import { api, retriedCommand } from './support/local-stack';
 import { currentPhase, PHASES } from '../cli/replay-run';
 
 /**
@@ -50,8 +50,8 @@ beforeAll(async () => {
   });
   pointer = new DynamoDbGenerationPointer(dynamoDbDocumentClient(), stack.config.resources.cartSummaryTable);
   for (let i = 0; i < CARTS; i++) {
-    const cartId = (await api('POST', '/carts')).body.cartId as string;
-    for (let n = 0; n < 3; n++) await api('POST', `/carts/${cartId}/items`, { body: { sku: `BG-${n}`, quantity: n + 1 } });
+    const cartId = (await retriedCommand('POST', '/carts')).body.cartId as string;
+    for (let n = 0; n < 3; n++) await retriedCommand('POST', `/carts/${cartId}/items`, { sku: `BG-${n}`, quantity: n + 1 });
     cartIds.push(cartId);
   }
   await readModelsEqualCarts();
@@ -196,7 +196,7 @@ function startWriter(): { stop(): Promise<void> } {
 }
 
 async function changeEveryCart(): Promise<void> {
-  for (const cartId of cartIds) await api('POST', `/carts/${cartId}/items`, { body: { sku: 'AFTER', quantity: 1 } });
+  for (const cartId of cartIds) await retriedCommand('POST', `/carts/${cartId}/items`, { sku: 'AFTER', quantity: 1 });
 }
 
 /** Every GET /read/carts/{id} at the version and lines of GET /carts/{id}. */

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { JsonLinesDeadLetterStore } from '../adapters/dead-letters/json-lines-dead-letter-store';
 import { localDeadLetterFile } from '../local/config';
 import { readAllKinesisEvents, waitForKinesisEvents } from './support/cdc-kinesis';
-import { api, testStack } from './support/local-stack';
+import { retriedCommand, testStack } from './support/local-stack';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '..', 'bin', 'cdc-cart.cjs');
@@ -25,8 +25,8 @@ async function cdcCart(...args: string[]): Promise<{ code: number; stdout: strin
 describe('cdc-cart, the inspection CLI', () => {
   let cartId: string;
   beforeAll(async () => {
-    cartId = (await api('POST', '/carts')).body.cartId;
-    await api('POST', `/carts/${cartId}/items`, { body: { sku: 'teapot', quantity: 2 } });
+    cartId = (await retriedCommand('POST', '/carts')).body.cartId;
+    await retriedCommand('POST', `/carts/${cartId}/items`, { sku: 'teapot', quantity: 2 });
     // At least once (duplicates under chaos, as on AWS): wait for both versions.
     await waitForKinesisEvents((events) => new Set(events.filter((event) => event.envelope.aggregateId === cartId).map((event) => event.envelope.version)).size === 2);
   });

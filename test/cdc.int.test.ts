@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../adapters/aws-clients';
-import { api, testStack } from './support/local-stack';
+import { api, retriedCommand, testStack } from './support/local-stack';
 import { eventsByCart, waitForKinesisEvents } from './support/cdc-kinesis';
 
 const run = promisify(execFile);
@@ -12,16 +12,16 @@ const run = promisify(execFile);
 jest.setTimeout(180_000);
 
 async function cartWithHistory(steps: number): Promise<{ cartId: string; version: number }> {
-  const opened = await api('POST', '/carts');
+  const opened = await retriedCommand('POST', '/carts');
   expect(opened.status).toBe(201);
   const { cartId } = opened.body as { cartId: string };
   let version = 1;
   for (let step = 0; step < steps; step++) {
-    const response = step % 3 === 2 ? await api('DELETE', `/carts/${cartId}/items/SKU-${step - 1}?quantity=1`) : await api('POST', `/carts/${cartId}/items`, { body: { sku: `SKU-${step}`, quantity: 2 } });
+    const response = step % 3 === 2 ? await retriedCommand('DELETE', `/carts/${cartId}/items/SKU-${step - 1}?quantity=1`) : await retriedCommand('POST', `/carts/${cartId}/items`, { sku: `SKU-${step}`, quantity: 2 });
     expect(response.status).toBeLessThan(300);
     version = response.body.version;
   }
-  const closed = await api('POST', `/carts/${cartId}/close`);
+  const closed = await retriedCommand('POST', `/carts/${cartId}/close`);
   expect(closed.status).toBe(200);
   return { cartId, version: closed.body.version };
 }

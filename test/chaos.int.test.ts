@@ -60,7 +60,7 @@ describe('delivery guarantees under chaos', () => {
   it('keeps every read model equal to its cart, Kinesis and the archive complete, and a replay rebuild changes nothing', async () => {
     expect(stack.stack.chaos).not.toBe('off');
     const cartIds: string[] = [];
-    for (let i = 0; i < CARTS; i++) cartIds.push((await api('POST', '/carts')).body.cartId as string);
+    for (let i = 0; i < CARTS; i++) cartIds.push((await retriedCommand('POST', '/carts')).body.cartId as string);
     const [hot, ...others] = cartIds as [string, ...string[]];
 
     // Concurrent commands: several clients on the hot cart (conflicts are answered 409 and retried by nobody),

@@ -11,7 +11,7 @@ import { toKinesisStreamEvent } from '../local/kinesis-consumer/stream-event';
 import { streamArnOf, toPipeRecord } from '../local/pipe/stream-source';
 import { launchBrowser, type TestBrowser } from './support/browser';
 import { readAllKinesisEvents } from './support/cdc-kinesis';
-import { api, testStack } from './support/local-stack';
+import { api, retriedCommand, testStack } from './support/local-stack';
 
 jest.setTimeout(240_000);
 
@@ -23,9 +23,9 @@ let page: Page;
 const carts: string[] = [];
 
 async function cart(items: [string, number][], close = false): Promise<string> {
-  const { body } = await api('POST', '/carts');
-  for (const [sku, quantity] of items) expect((await api('POST', `/carts/${body.cartId}/items`, { body: { sku, quantity } })).status).toBe(200);
-  if (close) expect((await api('POST', `/carts/${body.cartId}/close`)).status).toBe(200);
+  const { body } = await retriedCommand('POST', '/carts');
+  for (const [sku, quantity] of items) expect((await retriedCommand('POST', `/carts/${body.cartId}/items`, { sku, quantity })).status).toBe(200);
+  if (close) expect((await retriedCommand('POST', `/carts/${body.cartId}/close`)).status).toBe(200);
   return body.cartId as string;
 }
 

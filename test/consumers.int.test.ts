@@ -5,7 +5,7 @@ import { ITEM_POPULARITY_KEY, skuRowKey } from '../adapters/dynamodb/projection-
 import { isFresh, readHeartbeat } from '../local/process/heartbeat';
 import type { EventEnvelope } from '../domain/events';
 import { archivedLines, awaitStreamReadersCaughtUp, eventLogLines, eventually, putEnvelopes } from './support/consumers';
-import { api, testStack } from './support/local-stack';
+import { api, retriedCommand, testStack } from './support/local-stack';
 
 jest.setTimeout(240_000);
 
@@ -15,11 +15,11 @@ describe('consumers: commands over HTTP reach the read API and the archive', () 
   it('reflects a cart and its items in the read API within seconds, logs each of its events once, and archives each', async () => {
     const sku = `SKU-${randomUUID().slice(0, 8)}`;
     const other = `${sku}-B`;
-    const { cartId } = (await api('POST', '/carts')).body;
-    await api('POST', `/carts/${cartId}/items`, { body: { sku, quantity: 3 } });
-    await api('POST', `/carts/${cartId}/items`, { body: { sku: other, quantity: 1 } });
-    await api('POST', `/carts/${cartId}/items`, { body: { sku, quantity: 2 } });
-    await api('DELETE', `/carts/${cartId}/items/${sku}?quantity=1`);
+    const { cartId } = (await retriedCommand('POST', '/carts')).body;
+    await retriedCommand('POST', `/carts/${cartId}/items`, { sku, quantity: 3 });
+    await retriedCommand('POST', `/carts/${cartId}/items`, { sku: other, quantity: 1 });
+    await retriedCommand('POST', `/carts/${cartId}/items`, { sku, quantity: 2 });
+    await retriedCommand('DELETE', `/carts/${cartId}/items/${sku}?quantity=1`);
 
     const summary = await eventually('the cart at version 5 in the read API', async () => {
       const response = await api('GET', `/read/carts/${cartId}`);
@@ -48,7 +48,7 @@ describe('consumers: commands over HTTP reach the read API and the archive', () 
     });
     expect(rows).toEqual(wanted);
 
-    await api('POST', `/carts/${cartId}/close`);
+    await retriedCommand('POST', `/carts/${cartId}/close`);
     await eventually('the closed cart in the read API', async () => {
       const response = await api('GET', `/read/carts/${cartId}`);
       return response.body.status === 'CLOSED' && response.body.version === 6 ? true : undefined;
@@ -94,8 +94,8 @@ describe('consumers: commands over HTTP reach the read API and the archive', () 
     const prefix = `RANK-${randomUUID().slice(0, 8)}`;
     const [twice, tiedFirst, tiedSecond] = [`${prefix}-A`, `${prefix}-B`, `${prefix}-C`];
     for (const skus of [[twice, tiedSecond], [twice, tiedFirst]]) {
-      const { cartId } = (await api('POST', '/carts')).body;
-      for (const sku of skus) expect((await api('POST', `/carts/${cartId}/items`, { body: { sku } })).status).toBe(200);
+      const { cartId } = (await retriedCommand('POST', '/carts')).body;
+      for (const sku of skus) expect((await retriedCommand('POST', `/carts/${cartId}/items`, { sku })).status).toBe(200);
     }
     // The stack may be shared with other test files: a full top 100 may rank other skus above these.
     const ranked = await eventually('the ranking holds the three skus (or is full)', async () => {
@@ -158,8 +158,8 @@ describe('consumers survive kill -9', () => {
   });
 
   it('the projections consumer killed mid-flow resumes from its checkpoint and catches up', async () => {
-    const { cartId } = (await api('POST', '/carts')).body;
-    const add = (i: number) => api('POST', `/carts/${cartId}/items`, { body: { sku: `K-${i % 4}`, quantity: 1 } });
+    const { cartId } = (await retriedCommand('POST', '/carts')).body;
+    const add = (i: number) => retriedCommand('POST', `/carts/${cartId}/items`, { sku: `K-${i % 4}`, quantity: 1 });
     for (let i = 0; i < 10; i++) await add(i);
     await kill('consumers');
     for (let i = 10; i < 20; i++) await add(i);

@@ -51,7 +51,7 @@ describe('splitting the events stream shard while commands flow', () => {
     const parent = before[0]!;
 
     const cartIds: string[] = [];
-    for (let i = 0; i < CARTS; i++) cartIds.push((await api('POST', '/carts')).body.cartId as string);
+    for (let i = 0; i < CARTS; i++) cartIds.push((await retriedCommand('POST', '/carts')).body.cartId as string);
     const statuses: number[] = [];
     const work = async (cartId: string, from: number, count: number) => {
       for (let n = from; n < from + count; n++) statuses.push(await command('POST', `/carts/${cartId}/items`, { sku: `SKU-${n % 3}`, quantity: 1 + n }));

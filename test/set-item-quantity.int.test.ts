@@ -13,7 +13,7 @@ jest.setTimeout(240_000);
 
 describe('setting a line\'s quantity', () => {
   it('is recorded once, answers the stored version when unchanged, and reaches the read models, the event log and the archive', async () => {
-    const { cartId } = (await api('POST', '/carts')).body as { cartId: string };
+    const { cartId } = (await retriedCommand('POST', '/carts')).body as { cartId: string };
     // A sku of its own, so that the ranking row below counts this cart alone.
     const sku = `SET-${cartId.slice(0, 8)}`.toUpperCase();
     const put = (quantity: unknown, headers: Record<string, string> = {}) => api('PUT', `/carts/${cartId}/items/${sku}`, { body: { quantity }, headers });
