@@ -36,6 +36,7 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
   });
   shell.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
+    waiting?.();
   });
   let exited = false;
   shell.once('exit', () => {
@@ -48,13 +49,14 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
     for (const step of steps) {
       stdout = '';
       stderr = '';
-      // stdin from /dev/null: a command that reads its input must not swallow the next steps.
-      shell.stdin.write(`{\n${step.commands}\n} </dev/null\nprintf '\\n${marker} %d\\n' "$?"\n`);
+      // stdin from /dev/null: a command that reads its input must not swallow the next steps. The marker goes to
+      // both streams: two pipes keep no order between them, so a step's stderr can arrive after its stdout's end.
+      shell.stdin.write(`{\n${step.commands}\n} </dev/null\n__tour_status=$?\nprintf '\\n${marker}\\n' >&2\nprintf '\\n${marker} %d\\n' "$__tour_status"\n`);
       const done = await new Promise<RegExpExecArray | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), options.stepTimeoutMs);
         waiting = () => {
           const match = new RegExp(`\\n${marker} (\\d+)\\n`).exec(stdout);
-          if (match || exited) {
+          if ((match && stderr.includes(`\n${marker}\n`)) || exited) {
             clearTimeout(timer);
             resolve(match ?? undefined);
           }
@@ -62,7 +64,8 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
         waiting();
       });
       const output = done ? stdout.slice(0, done.index) : stdout;
-      const result = judge(step, output, stderr, done ? Number(done[1]) : undefined, options.stepTimeoutMs, exited);
+      const errorEnd = stderr.indexOf(`\n${marker}\n`);
+      const result = judge(step, output, errorEnd === -1 ? stderr : stderr.slice(0, errorEnd), done ? Number(done[1]) : undefined, options.stepTimeoutMs, exited);
       results.push(result);
       options.onStep?.(result);
       if (!result.ok) break;
