@@ -93,6 +93,14 @@ describe('runTour', () => {
     expect(result!.errorOutput).toMatch(/No such file/);
   });
 
+  // stdout and stderr are two pipes with no order between them: the step's end can be read on stdout before its
+  // stderr. Here the step's stderr passes through a stage that holds it back, as a busy machine can.
+  test('a step\'s stderr is all in its result, even when it is read after the step\'s stdout', async () => {
+    const [result] = await runTour([step(1, 'exec 2> >(sleep 0.3; cat >&2); echo held back >&2; false')], options);
+    expect(result).toMatchObject({ ok: false, problem: 'exit status 1' });
+    expect(result!.errorOutput).toBe('held back\n');
+  });
+
   test('a step that never answers fails after the timeout', async () => {
     const [result] = await runTour([step(1, 'sleep 30')], { ...options, stepTimeoutMs: 300 });
     expect(result).toMatchObject({ ok: false, problem: 'no answer within 0 s' });
