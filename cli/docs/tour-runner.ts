@@ -27,6 +27,7 @@ export interface TourOptions {
 export async function runTour(steps: readonly TourStep[], options: TourOptions): Promise<StepResult[]> {
   const shell = spawn('bash', ['--noprofile', '--norc'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   const marker = `__tour_step_done_${randomUUID().replace(/-/g, '')}`;
+  const errorEndMarker = `\n${marker}\n`;
   let stdout = '';
   let stderr = '';
   let waiting: (() => void) | undefined;
@@ -56,7 +57,7 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
         const timer = setTimeout(() => resolve(undefined), options.stepTimeoutMs);
         waiting = () => {
           const match = new RegExp(`\\n${marker} (\\d+)\\n`).exec(stdout);
-          if ((match && stderr.includes(`\n${marker}\n`)) || exited) {
+          if ((match && stderr.includes(errorEndMarker)) || exited) {
             clearTimeout(timer);
             resolve(match ?? undefined);
           }
@@ -64,7 +65,7 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
         waiting();
       });
       const output = done ? stdout.slice(0, done.index) : stdout;
-      const errorEnd = stderr.indexOf(`\n${marker}\n`);
+      const errorEnd = stderr.indexOf(errorEndMarker);
       const result = judge(step, output, errorEnd === -1 ? stderr : stderr.slice(0, errorEnd), done ? Number(done[1]) : undefined, options.stepTimeoutMs, exited);
       results.push(result);
       options.onStep?.(result);
