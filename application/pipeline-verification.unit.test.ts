@@ -81,6 +81,44 @@ describe('verifyPipeline', () => {
     expect(report.hops).toHaveLength(PIPELINE_HOPS.length);
   });
 
+  it("gives the hops after api the whole --timeout, counted from when the api hop ends: a slow API does not spend the pipeline's time", async () => {
+    // The API held the probe's key IN_PROGRESS after a lost answer: the probe's retries took 31 s of an 8 s --timeout
+    // (a busy run saw this); the stream, the event log and the projections then need a few polls of their own.
+    const time = fakeTime();
+    const after = (polls: number) => {
+      let seen = 0;
+      return () => (seen += 1) > polls;
+    };
+    const onStream = after(3);
+    const logged = after(3);
+    const projected = after(3);
+    const report = await verifyPipeline(
+      healthyProbe({
+        openProbeCart: async () => (time.sleep(31_000), { cartId: CART, version: 1 }),
+        streamRecords: async () => (onStream() ? STORED.map((event) => ({ partitionKey: CART, envelope: event })) : []),
+        eventLogLines: async () => (logged() ? STORED.map(({ eventId, version }) => ({ eventId, version })) : []),
+        readModelVersion: async () => (projected() ? 2 : undefined),
+        archivedObjects: async () => [],
+      }),
+      { timeoutMs: 8_000, ...time },
+    );
+    expect(report.hops.filter((hop) => !hop.ok).map((hop) => hop.hop)).toEqual(['archive', 'replay']);
+    expect(report.hops.find((hop) => hop.hop === 'api')!.ms).toBe(31_000);
+    // The archive waited out the 8 s after the api hop, not a moment more.
+    expect(time.now() - START).toBeGreaterThan(31_000 + 8_000 - 100);
+    expect(time.now() - START).toBeLessThanOrEqual(31_000 + 8_000);
+  });
+
+  it('waits past endBy for nothing (the canary Lambda must end before its timeout), whatever --timeout leaves', async () => {
+    const time = fakeTime();
+    const report = await verifyPipeline(
+      healthyProbe({ openProbeCart: async () => (time.sleep(10_000), { cartId: CART, version: 1 }), archivedObjects: async () => [] }),
+      { timeoutMs: 600_000, endBy: START + 30_000, ...time },
+    );
+    expect(report.hops.find((hop) => hop.hop === 'archive')).toMatchObject({ ok: false, detail: expect.stringMatching(/^not within --timeout/) });
+    expect(time.now() - START).toBeLessThanOrEqual(30_000);
+  });
+
   it('fails event-store on a gap, projections when the read model stays behind, event-log on a line written twice', async () => {
     const gap = await verifyPipeline(healthyProbe({ storedEvents: async () => [STORED[1]!] }), { timeoutMs: 5_000, ...fakeTime() });
     expect(gap.hops[1]).toMatchObject({ hop: 'event-store', ok: false });

@@ -5,8 +5,10 @@ import { CANARY_HOP_DIMENSION, METRIC } from '../metric-names';
 
 export interface CanaryRun {
   readonly probe: PipelineProbe;
-  /** The whole run's budget (verify's --timeout). */
+  /** How long the hops after api wait for the pipeline (verify's --timeout, VerifyOptions.timeoutMs). */
   readonly timeoutMs: number;
+  /** Epoch ms that no hop waits past: on AWS, the function's timeout less the time to publish. */
+  readonly endBy?: number;
   readonly metrics: Pick<Metrics, 'singleMetric'>;
   readonly logger: Pick<Logger, 'info' | 'error'>;
 }
@@ -18,7 +20,7 @@ export interface CanaryRun {
  * `<stage>-cart-canary` fires on any of them; a run that never ends emits nothing, which the alarm treats as breaching.
  */
 export async function runCanary(run: CanaryRun): Promise<VerificationReport> {
-  const report = await verifyPipeline(run.probe, { timeoutMs: run.timeoutMs });
+  const report = await verifyPipeline(run.probe, { timeoutMs: run.timeoutMs, endBy: run.endBy });
   for (const hop of report.hops) {
     // One EMF document per hop: a document carries one set of dimension values, and each hop has its own.
     const metric = run.metrics.singleMetric();
