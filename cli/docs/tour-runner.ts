@@ -25,7 +25,8 @@ export interface TourOptions {
  * answers something else than the guide says.
  */
 export async function runTour(steps: readonly TourStep[], options: TourOptions): Promise<StepResult[]> {
-  const shell = spawn('bash', ['--noprofile', '--norc'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group, so that what a step started goes with the shell (see the end).
+  const shell = spawn('bash', ['--noprofile', '--norc'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const marker = `__tour_step_done_${randomUUID().replace(/-/g, '')}`;
   const errorEndMarker = `\n${marker}\n`;
   let stdout = '';
@@ -73,7 +74,17 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
     }
   } finally {
     shell.stdin.end();
-    if (!exited) shell.kill('SIGKILL');
+    // A step that timed out leaves its command running (`sleep 30`), holding the shell's stdout and stderr open: killing
+    // bash alone would leave it behind, and its pipes would keep this process from exiting. The whole group goes.
+    if (!exited && shell.pid !== undefined) {
+      try {
+        process.kill(-shell.pid, 'SIGKILL');
+      } catch {
+        // The group has already gone.
+      }
+    }
+    shell.stdout.destroy();
+    shell.stderr.destroy();
   }
   return results;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { differenceFrom } from './compare-output';
@@ -101,9 +102,15 @@ describe('runTour', () => {
     expect(result!.errorOutput).toBe('held back\n');
   });
 
-  test('a step that never answers fails after the timeout', async () => {
-    const [result] = await runTour([step(1, 'sleep 30')], { ...options, stepTimeoutMs: 300 });
+  test('a step that never answers fails after the timeout, and what it started does not outlive the tour', async () => {
+    const marker = `${30 + Math.random()}`.slice(0, 9);
+    const [result] = await runTour([step(1, `sleep ${marker}`)], { ...options, stepTimeoutMs: 300 });
     expect(result).toMatchObject({ ok: false, problem: 'no answer within 0 s' });
+    // Left running, the sleep would hold the tour's pipes open for 30 s (jest's "worker failed to exit gracefully").
+    const stillRunning = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((line) => line.trim() === `sleep ${marker}`);
+    const deadline = Date.now() + 5_000;
+    while (stillRunning() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stillRunning()).toBe(false);
   });
 
   test('a command that reads its input does not swallow the next steps', async () => {
