@@ -135,8 +135,10 @@ export async function verifyPipeline(probe: PipelineProbe, options: VerifyOption
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const started = now();
-  /** What the waiting hops may not pass: set again when the api hop ends (VerifyOptions.timeoutMs). */
-  let deadline = Math.min(started + options.timeoutMs, options.endBy ?? Number.POSITIVE_INFINITY);
+  /** What the waiting hops may not pass, counted from `from` (VerifyOptions.timeoutMs and endBy). */
+  const deadlineFrom = (from: number) => Math.min(from + options.timeoutMs, options.endBy ?? Number.POSITIVE_INFINITY);
+  /** Set again when the api hop ends: nothing waits before that. */
+  let deadline = deadlineFrom(started);
   // Records and objects are looked for from a little before the start: clocks of the emulators or AWS may differ.
   const since = new Date(started - 60_000);
   const hops: HopResult[] = [];
@@ -191,7 +193,7 @@ export async function verifyPipeline(probe: PipelineProbe, options: VerifyOption
     }
     return { ok: true, detail: `probe cart ${opened.cartId} opened, ${PROBE_SKU} x${PROBE_QUANTITY} added, read back at version ${cart.version}` };
   });
-  deadline = Math.min(now() + options.timeoutMs, options.endBy ?? Number.POSITIVE_INFINITY);
+  deadline = deadlineFrom(now());
 
   await hop('event-store', async () => {
     if (!state.cartId) return needs('api');

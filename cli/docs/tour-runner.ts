@@ -29,6 +29,7 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
   const shell = spawn('bash', ['--noprofile', '--norc'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const marker = `__tour_step_done_${randomUUID().replace(/-/g, '')}`;
   const errorEndMarker = `\n${marker}\n`;
+  const outputEnd = new RegExp(`\\n${marker} (\\d+)\\n`);
   let stdout = '';
   let stderr = '';
   let waiting: (() => void) | undefined;
@@ -57,7 +58,7 @@ export async function runTour(steps: readonly TourStep[], options: TourOptions):
       const done = await new Promise<RegExpExecArray | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), options.stepTimeoutMs);
         waiting = () => {
-          const match = new RegExp(`\\n${marker} (\\d+)\\n`).exec(stdout);
+          const match = outputEnd.exec(stdout);
           if ((match && stderr.includes(errorEndMarker)) || exited) {
             clearTimeout(timer);
             resolve(match ?? undefined);

@@ -103,11 +103,11 @@ describe('runTour', () => {
   });
 
   test('a step that never answers fails after the timeout, and what it started does not outlive the tour', async () => {
-    const marker = `${30 + Math.random()}`.slice(0, 9);
-    const [result] = await runTour([step(1, `sleep ${marker}`)], { ...options, stepTimeoutMs: 300 });
+    const seconds = `${30 + Math.random()}`.slice(0, 9);
+    const [result] = await runTour([step(1, `sleep ${seconds}`)], { ...options, stepTimeoutMs: 300 });
     expect(result).toMatchObject({ ok: false, problem: 'no answer within 0 s' });
     // Left running, the sleep would hold the tour's pipes open for 30 s (jest's "worker failed to exit gracefully").
-    const stillRunning = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((line) => line.trim() === `sleep ${marker}`);
+    const stillRunning = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((line) => line.trim() === `sleep ${seconds}`);
     const deadline = Date.now() + 5_000;
     while (stillRunning() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(stillRunning()).toBe(false);
